@@ -1,0 +1,228 @@
+"""The four hooks on moto 5.2.5's internals (pinned; each has a guard test in tests/integration/devstack):
+
+1. Lambda dispatch: moto's docker-less Lambda backend runs our handlers (not its echo), so Step Functions tasks
+   execute our code; an exception becomes ``FunctionError: Unhandled`` as on AWS.
+2. Waits on the application clock: a Wait ends when the application clock passes its target. Every waiting
+   execution blocks on one clock-changed condition, notified when the clock moves or an execution stops.
+3. No retry sleep: Retry intervals return at once.
+4. Fast transactions: moto's ``transact_write_items`` deep-copies the whole table per action and is not safe under
+   concurrent requests. The hook serialises DynamoDB requests behind one lock, checks every condition before
+   writing, snapshots only the touched items and restores them (and truncates the stream) on error.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time as _time
+import types
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+DYNAMODB_LOCK = threading.RLock()
+CLOCK_CHANGED = threading.Condition()
+_waiting: set[int] = set()
+_installed: set[str] = set()
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def waiting_executions() -> int:
+    """How many executions are blocked in a Wait state right now."""
+    with CLOCK_CHANGED:
+        return len(_waiting)
+
+
+def notify_clock_changed() -> None:
+    with CLOCK_CHANGED:
+        CLOCK_CHANGED.notify_all()
+
+
+def install_lambda_dispatch(handlers: Callable[[str], Handler | None], context_factory: Callable[[str], Any]) -> None:
+    """Dispatch moto's simple-Lambda invokes to our handlers by function name (``handlers(name)``)."""
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    def invoke(
+        self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+    ) -> bytes:
+        name = function_name.rsplit(":", 1)[-1] if function_name.startswith("arn:") else function_name
+        handler = handlers(name)
+        if handler is None:
+            raise LookupError(f"no handler for Lambda function {name!r}")
+        event = json.loads(body) if body else {}
+        try:
+            output = json.dumps(handler(event, context_factory(name))).encode()
+        except Exception as error:  # the error shape real Lambda returns for an unhandled exception
+            response_headers["x-amz-function-error"] = "Unhandled"
+            output = json.dumps({"errorMessage": str(error), "errorType": type(error).__name__}).encode()
+        response_headers["Content-Length"] = str(len(output))
+        return output
+
+    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
+    _installed.add("lambda_dispatch")
+
+
+def install_clock_waits(now: Callable[[], datetime]) -> None:
+    """Wait states end when ``now()`` (the application clock, aware UTC) passes their target."""
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import timestamp as timestamp_module
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+    from moto.stepfunctions.parser.backend import execution as execution_module
+
+    def app_now_naive() -> datetime:
+        return now().astimezone(UTC).replace(tzinfo=None)
+
+    class AppDateTime(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> AppDateTime:  # type: ignore[override]
+            current = app_now_naive()
+            return cls(*current.timetuple()[:6], current.microsecond)
+
+    # The timestamp waits compute "target - datetime.datetime.now()": make that the application clock.
+    timestamp_module.datetime = types.SimpleNamespace(datetime=AppDateTime, timezone=__import__("datetime").timezone)  # type: ignore[attr-defined]
+
+    def eval_body(self: Any, env: Any) -> None:
+        seconds = self._get_wait_seconds(env=env)
+        target = app_now_naive() + timedelta(seconds=max(seconds, 0))
+        key = id(env)
+        with CLOCK_CHANGED:
+            _waiting.add(key)
+            try:
+                while env.is_running() and app_now_naive() < target:
+                    CLOCK_CHANGED.wait()
+            finally:
+                _waiting.discard(key)
+
+    WaitFunction._eval_body = eval_body  # type: ignore[method-assign]
+
+    original_stop = execution_module.Execution.stop
+
+    def stop(self: Any, stop_date: Any, error: Any, cause: Any) -> None:
+        original_stop(self, stop_date, error, cause)
+        notify_clock_changed()
+
+    execution_module.Execution.stop = stop  # type: ignore[method-assign]
+    _installed.add("clock_waits")
+
+
+def install_no_retry_sleep() -> None:
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    retrier_decl.time = types.SimpleNamespace(sleep=lambda _s: None, time=_time.time, monotonic=_time.monotonic)  # type: ignore[attr-defined]
+    _installed.add("no_retry_sleep")
+
+
+def install_fast_transactions() -> None:
+    """O(touched items), linearizable DynamoDB transactions in moto (dev and tests only)."""
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.responses import DynamoHandler
+
+    original_call = DynamoHandler.call_action
+
+    def call_action(self: Any) -> Any:  # one DynamoDB request at a time, like a linearizable store
+        with DYNAMODB_LOCK:
+            return original_call(self)
+
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+
+    def key_of(backend: Any, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
+        if op_type != "Put":
+            key: dict[str, Any] = op["Key"]
+            return key
+        table = backend.get_table(op["TableName"])
+        found = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+        if table.range_key_attr is not None:
+            found[table.range_key_attr] = op["Item"][table.range_key_attr]
+        return found
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        with DYNAMODB_LOCK:
+            if len(transact_items) > 100:
+                raise TooManyTransactionsException()
+            seen: set[tuple[str, str]] = set()
+            reasons: list[tuple[str | None, str | None, Any]] = []
+            failed = False
+            for item in transact_items:  # phase 1: every condition, no write
+                if len(item) > 1:
+                    raise TransactWriteSingleOpException
+                op_type, op = next(iter(item.items()))
+                key = key_of(self, op_type, op)
+                unique = (op["TableName"], json.dumps(key, sort_keys=True))
+                if unique in seen:
+                    raise MultipleTransactionsException()
+                seen.add(unique)
+                condition = op.get("ConditionExpression")
+                current = self.get_item(op["TableName"], key)
+                if condition is not None and not get_filter_expression(
+                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                ).expr(current):
+                    old = None
+                    if current is not None and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD":
+                        old = current.to_json()["Attributes"]
+                    reasons.append(("ConditionalCheckFailed", "The conditional request failed", old))
+                    failed = True
+                else:
+                    reasons.append((None, None, None))
+            if failed:
+                raise TransactionCanceledException(reasons)
+            snapshots = []  # phase 2: apply; restore the touched items on error
+            for item in transact_items:
+                op_type, op = next(iter(item.items()))
+                if op_type == "ConditionCheck":
+                    continue
+                table = self.get_table(op["TableName"])
+                key = key_of(self, op_type, op)
+                stream_length = len(table.stream_shard.items) if table.stream_shard else None
+                snapshots.append((table, key, copy.deepcopy(self.get_item(op["TableName"], key)), stream_length))
+            try:
+                for item in transact_items:
+                    op_type, op = next(iter(item.items()))
+                    names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                    if op_type == "Put":
+                        self.put_item(
+                            op["TableName"],
+                            op["Item"],
+                            expression_attribute_names=names,
+                            expression_attribute_values=values,
+                        )
+                    elif op_type == "Delete":
+                        self.delete_item(op["TableName"], op["Key"])
+                    elif op_type == "Update":
+                        self.update_item(
+                            op["TableName"],
+                            op["Key"],
+                            update_expression=op["UpdateExpression"],
+                            expression_attribute_names=names,
+                            expression_attribute_values=values,
+                        )
+            except Exception:
+                for table, key, old, stream_length in reversed(snapshots):
+                    hash_value = DynamoType(key[table.hash_key_attr])
+                    if table.range_key_attr is not None:
+                        bucket = table.items[hash_value]
+                        slot = DynamoType(key[table.range_key_attr])
+                    else:
+                        bucket, slot = table.items, hash_value
+                    if old is None:
+                        bucket.pop(slot, None)
+                    else:
+                        bucket[slot] = old
+                    if stream_length is not None:
+                        del table.stream_shard.items[stream_length:]
+                raise
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _installed.add("fast_transactions")
+
+
+def installed() -> frozenset[str]:
+    return frozenset(_installed)

@@ -1,0 +1,274 @@
+"""Pumps that feed our handlers like AWS would, and ``settle()`` that waits until they are idle.
+
+- ``QueuePump``: an SQS event source mapping (batch, partial failures, failed messages visible again at once so
+  retries do not wait for a visibility timeout; moto moves them to the DLQ after ``maxReceiveCount``).
+- ``StreamPump``: the DynamoDB stream event source (filters, batch, retry of a failed batch, then skip and log).
+- ``settle()``: returns once every pump has polled empty twice since it last worked and every running Step
+  Functions execution is blocked in a Wait state. It polls in the devstack, so tests never sleep.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import boto3
+
+from devstack import hooks
+
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+Invoker = Callable[[str, dict[str, Any]], Any]
+POLL_IDLE_SECONDS = 0.01
+
+
+class Pump(threading.Thread):
+    def __init__(self, name: str) -> None:
+        super().__init__(name=name, daemon=True)
+        self.stopped = threading.Event()
+        self.activity = 0
+        self.empty_polls = 0
+        self.busy = False
+        self.errors = 0
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                worked = self.poll_once()
+            except Exception:
+                if self.stopped.is_set():
+                    return
+                traceback.print_exc()
+                self.errors += 1
+                worked = False
+            if worked:
+                self.activity += 1
+            else:
+                self.empty_polls += 1
+                self.stopped.wait(POLL_IDLE_SECONDS)
+
+    def poll_once(self) -> bool:
+        raise NotImplementedError
+
+
+def matches_pattern(pattern: Any, value: Any) -> bool:
+    """EventBridge-style filter matching (the subset used by event source mapping filters)."""
+    if isinstance(pattern, dict):
+        if not isinstance(value, dict):
+            return False
+        return all(matches_pattern(sub, value.get(key)) for key, sub in pattern.items())
+    if isinstance(pattern, list):
+        for option in pattern:
+            if isinstance(option, dict) and "prefix" in option:
+                if isinstance(value, str) and value.startswith(option["prefix"]):
+                    return True
+            elif isinstance(option, dict) and "exists" in option:
+                if (value is not None) == bool(option["exists"]):
+                    return True
+            elif value == option:
+                return True
+        return False
+    return bool(pattern == value)
+
+
+class QueuePump(Pump):
+    def __init__(
+        self, queue_arn: str, queue_url: str, function: str, invoke: Invoker, batch_size: int, report_failures: bool
+    ) -> None:
+        super().__init__(name=f"sqs:{function}:{queue_arn.rsplit(':', 1)[-1]}")
+        self.queue_arn = queue_arn
+        self.queue_url = queue_url
+        self.function = function
+        self.invoke = invoke
+        self.batch_size = min(batch_size, 10)
+        self.report_failures = report_failures
+        self.client = boto3.client("sqs", region_name=REGION)
+
+    def poll_once(self) -> bool:
+        received = self.client.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=self.batch_size,
+            WaitTimeSeconds=0,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not received:
+            return False
+        self.busy = True
+        try:
+            records = [self._record(message) for message in received]
+            failed: set[str] = set()
+            try:
+                result = self.invoke(self.function, {"Records": records})
+                if self.report_failures and isinstance(result, dict):
+                    failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            except Exception:
+                traceback.print_exc()
+                failed = {m["MessageId"] for m in received}
+            for message in received:
+                if message["MessageId"] in failed:
+                    self.client.change_message_visibility(
+                        QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                    )
+                else:
+                    self.client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        finally:
+            self.busy = False
+        return True
+
+    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+        attributes = {k: str(v) for k, v in message.get("Attributes", {}).items()}
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": attributes,
+            "messageAttributes": message.get("MessageAttributes", {}),
+            "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.queue_arn,
+            "awsRegion": REGION,
+        }
+
+    def pending(self) -> int:
+        attributes = self.client.get_queue_attributes(
+            QueueUrl=self.queue_url,
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "ApproximateNumberOfMessagesDelayed",
+            ],
+        )["Attributes"]
+        return sum(int(v) for v in attributes.values())
+
+
+class StreamPump(Pump):
+    MAX_ATTEMPTS = 3
+
+    def __init__(
+        self,
+        stream_arn: str,
+        function: str,
+        invoke: Invoker,
+        batch_size: int,
+        filters: list[dict[str, Any]],
+        report_failures: bool,
+    ) -> None:
+        super().__init__(name=f"stream:{function}")
+        self.stream_arn = stream_arn
+        self.function = function
+        self.invoke = invoke
+        self.batch_size = batch_size
+        self.filters = filters
+        self.report_failures = report_failures
+        self.client = boto3.client("dynamodbstreams", region_name=REGION)
+        self.iterators: dict[str, str] = {}
+
+    def _refresh_shards(self) -> None:
+        shards = self.client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        for shard in shards:
+            if shard["ShardId"] not in self.iterators:
+                self.iterators[shard["ShardId"]] = self.client.get_shard_iterator(
+                    StreamArn=self.stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+
+    def poll_once(self) -> bool:
+        if not self.iterators:
+            self._refresh_shards()
+        worked = False
+        for shard_id, iterator in list(self.iterators.items()):
+            response = self.client.get_records(ShardIterator=iterator, Limit=self.batch_size)
+            records = response.get("Records", [])
+            if not records:
+                self.iterators[shard_id] = response.get("NextShardIterator", iterator)
+                continue
+            self.busy = True
+            worked = True
+            try:
+                self._deliver([self._record(r) for r in records])
+            finally:
+                self.busy = False
+            self.iterators[shard_id] = response.get("NextShardIterator", iterator)
+        return worked
+
+    def _deliver(self, records: list[dict[str, Any]]) -> None:
+        selected = [r for r in records if not self.filters or any(matches_pattern(f, r) for f in self.filters)]
+        attempt = 0
+        while selected:
+            attempt += 1
+            try:
+                result = self.invoke(self.function, {"Records": selected})
+            except Exception:
+                traceback.print_exc()
+                failed_from = 0
+            else:
+                failures = (
+                    result.get("batchItemFailures", []) if self.report_failures and isinstance(result, dict) else []
+                )
+                if not failures:
+                    return
+                sequence = failures[0]["itemIdentifier"]
+                failed_from = next(
+                    (i for i, r in enumerate(selected) if r["dynamodb"]["SequenceNumber"] == sequence), 0
+                )
+            if attempt >= self.MAX_ATTEMPTS:
+                print(
+                    f"devstack: {self.function} failed {attempt} times on stream records; skipped {len(selected) - failed_from}"
+                )
+                self.errors += 1
+                return
+            selected = selected[failed_from:]
+
+    def _record(self, record: dict[str, Any]) -> dict[str, Any]:
+        data = dict(record["dynamodb"])
+        created = data.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            data["ApproximateCreationDateTime"] = int(created.timestamp())
+        return {
+            "eventID": record["eventID"],
+            "eventName": record["eventName"],
+            "eventVersion": record.get("eventVersion", "1.1"),
+            "eventSource": "aws:dynamodb",
+            "awsRegion": REGION,
+            "dynamodb": data,
+            "eventSourceARN": self.stream_arn,
+        }
+
+
+def running_executions() -> int:
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    backend = stepfunctions_parser_backends[ACCOUNT][REGION]
+    return sum(1 for machine in backend.state_machines for e in machine.executions if e.status == "RUNNING")
+
+
+def settle(pumps: list[Pump], timeout_seconds: float = 60.0) -> None:
+    """Return once nothing moves: every pump polled empty twice since it last worked, executions all wait."""
+    deadline = time.monotonic() + timeout_seconds
+    baseline = {pump.name: (pump.activity, pump.empty_polls) for pump in pumps}
+    while time.monotonic() < deadline:
+        quiet = True
+        for pump in pumps:
+            activity, empty = baseline[pump.name]
+            if pump.activity != activity or pump.busy:
+                baseline[pump.name] = (pump.activity, pump.empty_polls)
+                quiet = False
+            elif pump.empty_polls - empty < 2:
+                quiet = False
+        if quiet and running_executions() <= hooks.waiting_executions():
+            return
+        if not quiet and running_executions() > hooks.waiting_executions():
+            baseline = {pump.name: (pump.activity, pump.empty_polls) for pump in pumps}
+        time.sleep(POLL_IDLE_SECONDS)
+    state = {p.name: {"busy": p.busy, "activity": p.activity} for p in pumps}
+    raise TimeoutError(
+        f"the devstack did not settle in {timeout_seconds}s: {json.dumps(state)}; running executions {running_executions()}"
+    )

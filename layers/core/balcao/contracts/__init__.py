@@ -1,0 +1,1 @@
+"""Request, response and event models at the edges (pydantic). The domain never imports them."""

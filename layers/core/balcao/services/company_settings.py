@@ -1,0 +1,90 @@
+"""Company settings: brand, locale, contact addresses and every capability's policy, edited by staff.
+
+One document, validated by ``CompanySettings``. Each capability adds its own section here (with defaults), so a
+stored document from an older release still loads. ``PATCH`` merges a partial document into the current one,
+validates the whole, and saves it only if nobody saved in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from balcao.domain.errors import InvalidInputError, problems_from_validation
+from balcao.services.ports import SettingsStore
+
+LanguageCode = Literal["pt-BR", "es", "en"]
+CurrencyCode = Literal["BRL", "EUR"]
+HEX_COLOUR = r"^#[0-9a-fA-F]{6}$"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BrandSettings(Section):
+    name: str = Field(default="Balcão Hosting", min_length=1, max_length=80)
+    logo_url: str | None = Field(default=None, max_length=500)
+    primary_colour: str = Field(default="#0B5CAD", pattern=HEX_COLOUR)
+    accent_colour: str = Field(default="#0A7A4B", pattern=HEX_COLOUR)
+
+
+class LocaleSettings(Section):
+    timezone: str = Field(default="America/Sao_Paulo", max_length=64)
+    default_currency: CurrencyCode = "BRL"
+    default_language: LanguageCode = "pt-BR"
+
+    @field_validator("timezone")
+    @classmethod
+    def known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown timezone") from None
+        return value
+
+
+class ContactSettings(Section):
+    public_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(:\d+)?$")
+    support_email: str = Field(default="suporte@balcao.example", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    support_phone: str | None = Field(default=None, pattern=r"^\+[1-9]\d{6,14}$")
+
+
+class CompanySettings(Section):
+    brand: BrandSettings = BrandSettings()
+    locale: LocaleSettings = LocaleSettings()
+    contact: ContactSettings = ContactSettings()
+
+
+def load_company_settings(store: SettingsStore) -> CompanySettings:
+    document, _ = store.load()
+    return CompanySettings.model_validate(document)
+
+
+def deep_merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """``patch`` over ``base``: nested objects merge, everything else (lists, scalars, null) replaces."""
+    merged = dict(base)
+    for key, value in patch.items():
+        current = merged.get(key)
+        if isinstance(value, Mapping) and isinstance(current, Mapping):
+            merged[key] = deep_merge(current, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def update_company_settings(store: SettingsStore, patch: Mapping[str, Any]) -> CompanySettings:
+    """Apply a partial document; 422 with the offending fields, 409 when a concurrent save won."""
+    document, version = store.load()
+    current = CompanySettings.model_validate(document).model_dump(mode="json")
+    candidate = deep_merge(current, patch)
+    try:
+        validated = CompanySettings.model_validate(candidate)
+    except ValidationError as error:
+        raise InvalidInputError(problems_from_validation(list(error.errors()))) from None  # type: ignore[arg-type]
+    store.save(validated.model_dump(mode="json"), version)
+    return validated

@@ -1,0 +1,52 @@
+"""Ports: what the use-cases need from the outside world, as ``typing.Protocol``s.
+
+Adapters in ``balcao.adapters`` implement them; handlers (and the devstack) construct adapters and pass them in;
+tests pass fakes. Each capability adds the ports it needs here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from balcao.domain.audit import AuditEntry
+from balcao.domain.email import OutgoingEmail
+
+
+class Clock(Protocol):
+    """Business time: due dates, jobs, workflow waits, quotes, expiry of codes, invitations and sessions.
+
+    Locally the devstack moves it forward; deployed it is wall time.
+    """
+
+    def now(self) -> datetime:
+        """The current instant, timezone-aware (UTC)."""
+        ...
+
+
+class SettingsStore(Protocol):
+    """Company settings persisted as one document with a version."""
+
+    def load(self) -> tuple[dict[str, Any], int]:
+        """The stored settings document (``{}`` when none was saved yet) and its version (0 when none)."""
+        ...
+
+    def save(self, document: Mapping[str, Any], expected_version: int) -> int:
+        """Save if the stored version is still ``expected_version``; return the new version.
+
+        Raises ``ConflictError`` when another change was saved in between.
+        """
+        ...
+
+
+class AuditLog(Protocol):
+    """Append-only record of who did what, when and from where."""
+
+    def record(self, entry: AuditEntry) -> None: ...
+
+
+class Mailer(Protocol):
+    """Sends one rendered email (HTML and text parts, attachments); returns the provider's message id."""
+
+    def send(self, message: OutgoingEmail) -> str: ...

@@ -1,0 +1,70 @@
+"""Jinja2 rendering for the portal and the emails: one environment per language, autoescaped, with Babel filters.
+
+Templates come from ``BALCAO_TEMPLATE_OVERRIDES`` (a folder a hosting company may mount to restyle pages without
+forking; see docs/theming.md) and then from ``balcao/web/templates``.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from balcao.domain.money import Currency, Money
+from balcao.web import i18n
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+OVERRIDES_VARIABLE = "BALCAO_TEMPLATE_OVERRIDES"
+
+
+def _loader() -> ChoiceLoader:
+    folders: list[str] = []
+    override = os.environ.get(OVERRIDES_VARIABLE)
+    if override and Path(override).is_dir():
+        folders.append(override)
+    folders.append(str(TEMPLATES_DIR))
+    return ChoiceLoader([FileSystemLoader(folders)])
+
+
+@cache
+def environment(language: str) -> Environment:
+    env = Environment(
+        loader=_loader(),
+        autoescape=select_autoescape(enabled_extensions=("html", "xml"), default_for_string=True),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["language"] = language
+    env.filters["money"] = lambda value: _money(value, language)
+    env.filters["day"] = lambda value, style="medium": _day(value, language, style)
+    env.filters["number"] = lambda value: i18n.format_number(value, language)
+    return env
+
+
+def render(template: str, language: str, **context: Any) -> str:
+    return environment(language).get_template(template).render(**context)
+
+
+def _money(value: Money | dict[str, Any] | None, language: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        value = Money(int(value["amount"]), Currency(value["currency"]))
+    return i18n.format_money(value, language)
+
+
+def _day(value: date | datetime | str | None, language: str, style: str) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        value = value.date()
+    return i18n.format_day(value, language, style)

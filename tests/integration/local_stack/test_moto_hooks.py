@@ -1,0 +1,230 @@
+"""Guards of the four moto hooks (moto is pinned; these fail first if its internals move)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import timedelta
+
+import boto3
+import pytest
+
+from balcao.domain.calendar import format_timestamp
+from devstack import hooks
+
+
+def wait_for_status(client, arn: str, statuses: set[str], seconds: float = 10.0) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        described = client.describe_execution(executionArn=arn)
+        if described["status"] in statuses:
+            return described
+        time.sleep(0.01)
+    raise AssertionError(f"execution still {described['status']}")
+
+
+def wait_until_blocked(count: int, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while hooks.waiting_executions() < count:
+        assert time.monotonic() < deadline, "the execution never reached its Wait"
+        time.sleep(0.01)
+
+
+def test_installed():
+    assert hooks.installed() >= {"lambda_dispatch", "clock_waits", "no_retry_sleep", "fast_transactions"}
+
+
+def test_a_lambda_task_runs_our_handler_and_a_3_day_wait_ends_when_the_clock_moves(aws, clock):
+    # Given the self-check state machine, waiting 3 days after its first task
+    sfn = boto3.client("stepfunctions")
+    arn = aws.ref("SelfCheckStateMachine")
+    wait_until = format_timestamp(clock.now() + timedelta(days=3))
+    execution = sfn.start_execution(
+        stateMachineArn=arn, name="self-check-1", input=json.dumps({"wait_until": wait_until})
+    )
+    # When it reaches the Wait
+    wait_until_blocked(1)
+    assert sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "RUNNING"
+    # Then moving the clock 2 days does not end it, 3 days does
+    clock.advance(days=2)
+    hooks.notify_clock_changed()
+    time.sleep(0.05)
+    assert sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "RUNNING"
+    clock.advance(days=1, seconds=1)
+    hooks.notify_clock_changed()
+    described = wait_for_status(sfn, execution["executionArn"], {"SUCCEEDED", "FAILED"})
+    assert described["status"] == "SUCCEEDED"
+    output = json.loads(described["output"])
+    assert output["before"] == {"checked": True, "handler": "health.self_check"}
+    assert output["after"] == {"checked": True, "handler": "health.self_check"}
+
+
+def test_a_stopped_execution_leaves_its_wait_at_once(aws, clock):
+    sfn = boto3.client("stepfunctions")
+    far = format_timestamp(clock.now() + timedelta(days=365))
+    execution = sfn.start_execution(
+        stateMachineArn=aws.ref("SelfCheckStateMachine"), name="self-check-stop", input=json.dumps({"wait_until": far})
+    )
+    wait_until_blocked(1)
+    sfn.stop_execution(executionArn=execution["executionArn"])
+    assert wait_for_status(sfn, execution["executionArn"], {"ABORTED"}, 5)["status"] == "ABORTED"
+    deadline = time.monotonic() + 5
+    while hooks.waiting_executions():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+def test_retries_do_not_sleep(aws):
+    # Given a task that always fails, retried 3 times 60 s apart with backoff
+    sfn = boto3.client("stepfunctions")
+    definition = {
+        "StartAt": "Fail",
+        "States": {
+            "Fail": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "NoSuchHandlerAnywhere", "Payload": {}},
+                "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 60, "MaxAttempts": 3, "BackoffRate": 2}],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+    role = "arn:aws:iam::123456789012:role/balcao-local-states"
+    machine = sfn.create_state_machine(name="retry-guard", definition=json.dumps(definition), roleArn=role)
+    started = time.monotonic()
+    execution = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name="retry-guard-1", input="{}")
+    # Then it ends in its Catch in well under one retry interval
+    assert wait_for_status(sfn, execution["executionArn"], {"SUCCEEDED", "FAILED"})["status"] == "SUCCEEDED"
+    assert time.monotonic() - started < 5
+
+
+def _fill(table: str, count: int) -> None:
+    client = boto3.client("dynamodb")
+    for start in range(0, count, 25):
+        client.batch_write_item(
+            RequestItems={
+                table: [
+                    {
+                        "PutRequest": {
+                            "Item": {
+                                "pk": {"S": f"FILL#{i % 97}"},
+                                "sk": {"S": f"ITEM#{i:06d}"},
+                                "entity": {"S": "Fill"},
+                            }
+                        }
+                    }
+                    for i in range(start, min(start + 25, count))
+                ]
+            }
+        )
+
+
+@pytest.mark.slow
+def test_a_4_action_transaction_takes_under_10_ms_on_a_20000_item_table(aws):
+    table = aws.ref("BalcaoTable")
+    _fill(table, 20_000)
+    client = boto3.client("dynamodb")
+    timings = []
+    for n in range(7):
+        items = [
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": {"pk": {"S": f"TX#{n}"}, "sk": {"S": f"A{i}"}},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+            for i in range(3)
+        ] + [
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": {"pk": {"S": "FILL#1"}, "sk": {"S": "ITEM#000001"}},
+                    "UpdateExpression": "SET n = :n",
+                    "ExpressionAttributeValues": {":n": {"N": str(n)}},
+                }
+            }
+        ]
+        started = time.perf_counter()
+        client.transact_write_items(TransactItems=items)
+        timings.append(time.perf_counter() - started)
+    timings.sort()
+    assert timings[len(timings) // 2] < 0.010, timings
+
+
+def test_a_failed_transaction_writes_nothing(aws):
+    table = aws.ref("BalcaoTable")
+    client = boto3.client("dynamodb")
+    client.put_item(TableName=table, Item={"pk": {"S": "GUARD"}, "sk": {"S": "X"}})
+    with pytest.raises(client.exceptions.TransactionCanceledException):
+        client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": {"pk": {"S": "NEW"}, "sk": {"S": "Y"}}}},
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {"pk": {"S": "GUARD"}, "sk": {"S": "X"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    assert "Item" not in client.get_item(TableName=table, Key={"pk": {"S": "NEW"}, "sk": {"S": "Y"}})
+
+
+def test_8_threads_issue_200_gapless_numbers(aws):
+    """Claim-next-number transactions from 8 threads: numbers 1..200, no gap, no duplicate."""
+    table = aws.ref("BalcaoTable")
+    issued: list[int] = []
+    lock = threading.Lock()
+
+    def claim() -> int:
+        client = boto3.client("dynamodb")
+        while True:
+            current = client.get_item(
+                TableName=table, Key={"pk": {"S": "SEQUENCE#T"}, "sk": {"S": "SEQUENCE"}}, ConsistentRead=True
+            ).get("Item")
+            last = int(current["last"]["N"]) if current else 0
+            condition = "#last = :last" if current else "attribute_not_exists(pk)"
+            values = {":next": {"N": str(last + 1)}} | ({":last": {"N": str(last)}} if current else {})
+            try:
+                client.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Update": {
+                                "TableName": table,
+                                "Key": {"pk": {"S": "SEQUENCE#T"}, "sk": {"S": "SEQUENCE"}},
+                                "UpdateExpression": "SET #last = :next",
+                                "ConditionExpression": condition,
+                                "ExpressionAttributeNames": {"#last": "last"},
+                                "ExpressionAttributeValues": values,
+                            }
+                        },
+                        {
+                            "Put": {
+                                "TableName": table,
+                                "Item": {"pk": {"S": f"INVNUM#T#{last + 1:09d}"}, "sk": {"S": "LOOKUP"}},
+                                "ConditionExpression": "attribute_not_exists(pk)",
+                            }
+                        },
+                    ]
+                )
+                return last + 1
+            except client.exceptions.TransactionCanceledException:
+                continue
+
+    def worker() -> None:
+        for _ in range(25):
+            number = claim()
+            with lock:
+                issued.append(number)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(issued) == list(range(1, 201))
