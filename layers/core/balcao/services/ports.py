@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from balcao.domain.audit import AuditEntry
 from balcao.domain.email import OutgoingEmail
+from balcao.domain.provisioning import AccountStatus, ProvisionedAccount, ProvisioningRequest
 
 
 class Clock(Protocol):
@@ -50,3 +51,28 @@ class Mailer(Protocol):
     """Sends one rendered email (HTML and text parts, attachments); returns the provider's message id."""
 
     def send(self, message: OutgoingEmail) -> str: ...
+
+
+class Provisioner(Protocol):
+    """A hosting control panel (cPanel/WHM, or the simulated one) acting on one hosting account.
+
+    Every method is idempotent from the caller's point of view: creating an account that already exists with the
+    same username, suspending a suspended account or terminating a removed one succeed without change. Failures
+    raise ``ProvisioningError`` (retryable or not, see ``balcao.domain.provisioning``).
+    """
+
+    def create(self, request: ProvisioningRequest) -> ProvisionedAccount: ...
+
+    def suspend(self, username: str, reason: str) -> None: ...
+
+    def unsuspend(self, username: str) -> None: ...
+
+    def terminate(self, username: str) -> None: ...
+
+    def change_package(self, username: str, package: str) -> None: ...
+
+    def change_password(self, username: str, password: str) -> None: ...
+
+    def sso_url(self, username: str, service: str = "cpaneld") -> str: ...
+
+    def status(self, username: str) -> AccountStatus: ...
