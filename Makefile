@@ -12,6 +12,8 @@ SUITE := $(PY) -m devstack.suite
 SAM := SAM_CLI_TELEMETRY=0 $(UV) tool run --from aws-sam-cli==1.170.0 sam
 export UV_PYTHON_DOWNLOADS := never
 export AWS_DEFAULT_REGION ?= eu-west-1
+# The layer is built with the project's Python 3.13 (sam build runs the layer's Makefile outside this folder).
+export BALCAO_LAYER_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)' 2>/dev/null)
 
 PO_FILES := $(shell find layers/core/balcao/web/translations -name '*.po' 2>/dev/null)
 MO_FILES := $(PO_FILES:.po=.mo)

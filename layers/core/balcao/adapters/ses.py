@@ -22,7 +22,6 @@ def build_mime(message: OutgoingEmail) -> bytes:
     mime["Subject"] = message.subject
     mime["Date"] = formatdate(usegmt=True)
     mime["Message-ID"] = make_msgid(domain=message.sender.rsplit("@", 1)[-1])
-    mime["Content-Language"] = message.language
     if message.reply_to:
         mime["Reply-To"] = message.reply_to
     for name, value in message.headers:
@@ -32,6 +31,7 @@ def build_mime(message: OutgoingEmail) -> bytes:
     for attachment in message.attachments:
         main, _, sub = attachment.content_type.partition("/")
         mime.add_attachment(attachment.content, maintype=main, subtype=sub, filename=attachment.filename)
+    mime["Content-Language"] = message.language  # last: making parts moves Content-* headers into them
     return mime.as_bytes()
 
 
