@@ -36,7 +36,9 @@ def waiting_executions() -> int:
 
 
 def notify_clock_changed() -> None:
+    """Wake every waiting execution. They count as busy until they block again, so ``settle()`` waits for them."""
     with CLOCK_CHANGED:
+        _waiting.clear()
         CLOCK_CHANGED.notify_all()
 
 
@@ -87,9 +89,9 @@ def install_clock_waits(now: Callable[[], datetime]) -> None:
         target = app_now_naive() + timedelta(seconds=max(seconds, 0))
         key = id(env)
         with CLOCK_CHANGED:
-            _waiting.add(key)
             try:
                 while env.is_running() and app_now_naive() < target:
+                    _waiting.add(key)
                     CLOCK_CHANGED.wait()
             finally:
                 _waiting.discard(key)

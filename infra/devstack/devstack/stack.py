@@ -179,6 +179,7 @@ class DevStack:
         gateway.add_dev_route("/_dev/clock", self._clock_route, ["GET", "POST"])
         gateway.add_dev_route("/_dev/settle", self._settle_route, ["POST"])
         gateway.add_dev_route("/_dev/jobs/<name>", self._job_route, ["POST"])
+        gateway.add_dev_route("/_dev/stack", self._stack_route, ["GET"])
         self.gateway = gateway
         self._server = make_server("127.0.0.1", self.port, gateway, threaded=True)
         self._serving = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
@@ -264,6 +265,19 @@ class DevStack:
     def _settle_route(self, request: Request) -> Response:
         self.settle()
         return json_response({"settled": True})
+
+    def _stack_route(self, request: Request) -> Response:
+        """Where the local AWS endpoint is and what was created (tests inspect state through it)."""
+        assert self.created is not None
+        return json_response(
+            {
+                "aws_endpoint": os.environ["AWS_ENDPOINT_URL"],
+                "region": resources.REGION,
+                "resources": self.created.resolver.refs,
+                "environment": self.created.environment(),
+                "jobs": sorted(template.schedules()),
+            }
+        )
 
     def _job_route(self, request: Request) -> Response:
         name = request.view_args["name"]  # type: ignore[attr-defined]

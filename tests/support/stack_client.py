@@ -1,0 +1,111 @@
+"""Driving a running devstack over HTTP, as a customer (or a test harness) would.
+
+Works for the shared in-process devstack and for a private one in a subprocess: what the test needs to know
+(the local AWS endpoint, resource names) comes from ``GET /_dev/stack``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import requests
+
+DEMO_PASSWORD = "Balcao-demo-2026!"
+
+
+@dataclass
+class StackClient:
+    base_url: str
+
+    def __post_init__(self) -> None:
+        self.http = requests.Session()
+        self._stack: dict[str, Any] | None = None
+
+    @property
+    def stack(self) -> dict[str, Any]:
+        if self._stack is None:
+            self._stack = self.http.get(f"{self.base_url}/_dev/stack", timeout=10).json()
+        return self._stack
+
+    def aws(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.stack["aws_endpoint"], region_name=self.stack["region"])
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def get(self, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+        return self.http.get(
+            self.url(path), headers=self._auth(token, kwargs.pop("headers", None)), timeout=30, **kwargs
+        )
+
+    def post(self, path: str, json: Any = None, token: str | None = None, **kwargs: Any) -> requests.Response:
+        return self.http.post(
+            self.url(path), json=json, headers=self._auth(token, kwargs.pop("headers", None)), timeout=60, **kwargs
+        )
+
+    def patch(self, path: str, json: Any = None, token: str | None = None, **kwargs: Any) -> requests.Response:
+        return self.http.patch(
+            self.url(path), json=json, headers=self._auth(token, kwargs.pop("headers", None)), timeout=30, **kwargs
+        )
+
+    def delete(self, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+        return self.http.delete(
+            self.url(path), headers=self._auth(token, kwargs.pop("headers", None)), timeout=30, **kwargs
+        )
+
+    @staticmethod
+    def _auth(token: str | None, headers: dict[str, str] | None) -> dict[str, str]:
+        merged = dict(headers or {})
+        if token:
+            merged["Authorization"] = f"Bearer {token}"
+        return merged
+
+    # --- dev routes -------------------------------------------------------------------------------------------
+    def mail(self, to: str) -> list[dict[str, Any]]:
+        response = self.http.get(self.url("/_dev/mail.json"), params={"to": to}, timeout=30)
+        response.raise_for_status()
+        messages: list[dict[str, Any]] = response.json()
+        return messages
+
+    def settle(self) -> None:
+        self.http.post(self.url("/_dev/settle"), timeout=120).raise_for_status()
+
+    def clock(self, **body: str) -> str:
+        response = (
+            self.http.post(self.url("/_dev/clock"), json=body, timeout=120)
+            if body
+            else self.http.get(self.url("/_dev/clock"), timeout=10)
+        )
+        response.raise_for_status()
+        return str(response.json()["now"])
+
+    def run_job(self, name: str) -> dict[str, Any]:
+        response = self.http.post(self.url(f"/_dev/jobs/{name}"), timeout=600)
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+    # --- Cognito, the way the backend calls it (USERNAME = sub, SECRET_HASH) -----------------------------------
+    def cognito_id_token(self, email: str, password: str = DEMO_PASSWORD) -> str:
+        environment = self.stack["environment"]
+        cognito = self.aws("cognito-idp")
+        secret = self.aws("secretsmanager").get_secret_value(SecretId=environment["APP_CLIENT_SECRET_ID"])[
+            "SecretString"
+        ]
+        client_id = environment["USER_POOL_CLIENT_ID"]
+        users = cognito.list_users(UserPoolId=environment["USER_POOL_ID"], Filter=f'email = "{email}"')["Users"]
+        sub = users[0]["Username"]
+        secret_hash = base64.b64encode(
+            hmac.new(secret.encode(), (sub + client_id).encode(), hashlib.sha256).digest()
+        ).decode()
+        result = cognito.initiate_auth(
+            ClientId=client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": sub, "PASSWORD": password, "SECRET_HASH": secret_hash},
+        )
+        return str(result["AuthenticationResult"]["IdToken"])
