@@ -45,8 +45,9 @@ class ProvisioningError(ProviderUnavailableError):
     """The control panel refused or failed an action. ``retryable``: a later attempt may succeed."""
 
     default_message = N_("The hosting control panel did not complete the action. We will retry.")
+    refused_message = N_("The hosting control panel refused the action. Our team has been told.")
 
     def __init__(self, detail: str, *, retryable: bool, message: str | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message or (self.default_message if retryable else self.refused_message))
         self.detail = detail
         self.retryable = retryable
