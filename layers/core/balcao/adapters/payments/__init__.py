@@ -1,0 +1,1 @@
+"""Payment providers: the edges that talk to Stripe, Mercado Pago and the local sandbox."""

@@ -1,0 +1,1 @@
+"""Payment rails: Pix, boleto, SEPA and webhook signatures, as pure rules."""
