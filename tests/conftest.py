@@ -17,6 +17,8 @@ os.environ.update(
     POWERTOOLS_METRICS_NAMESPACE="Balcao",
     POWERTOOLS_SERVICE_NAME="balcao",
     POWERTOOLS_LOG_LEVEL="WARNING",
+    # botocore's account-based endpoints (``<account>.streams-ddb…``) are not routed by moto's in-process mock.
+    AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
 )
 
 

@@ -37,15 +37,28 @@ def test_every_function_lives_in_its_own_folder_with_only_app_py():
         assert python_files == ["app.py"], f"{definition.code_dir}: shared code belongs in the layer"
 
 
-def test_every_queue_has_a_dead_letter_queue():
+def test_every_queue_has_a_dead_letter_queue_and_every_terminal_queue_an_alarm():
     queues = template.resources("AWS::SQS::Queue")
-    targets = set()
+    terminal = set()
     for props in (q.get("Properties", {}) for q in queues.values()):
         policy = props.get("RedrivePolicy")
         if policy:
-            targets.add(policy["deadLetterTargetArn"]["Fn::GetAtt"][0])
-    for logical_id in queues:
-        assert logical_id in targets or logical_id.endswith("DeadLetterQueue"), f"{logical_id} has no DLQ"
+            terminal.add(policy["deadLetterTargetArn"]["Fn::GetAtt"][0])
+    for definition in template.functions().values():
+        for event in definition.events_of("DynamoDB").values():
+            destination = event["Properties"].get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            if destination:
+                terminal.add(destination["Fn::GetAtt"][0])
+    alarmed = {
+        a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for a in template.resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Namespace") == "AWS/SQS"
+    }
+    for logical_id, queue in queues.items():
+        if logical_id in terminal:
+            assert logical_id in alarmed, f"{logical_id} has no depth alarm"
+        else:
+            assert queue["Properties"].get("RedrivePolicy"), f"{logical_id} has no dead-letter queue"
 
 
 def test_the_table_matches_the_architecture():

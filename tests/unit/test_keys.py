@@ -10,3 +10,11 @@ def test_key_shapes():
     assert keys.account_pk("01J") == "ACCOUNT#01J"
     assert keys.audit_sk("01K") == "AUDIT#01K" and keys.audit_sk("x").startswith(keys.AUDIT_PREFIX)
     assert keys.user_audit_pk("sub-1") == "USERAUDIT#sub-1"
+    assert keys.login_lookup_pk(" Ana@Example.COM ") == "LOGIN#ana@example.com"
+    assert keys.session_pk("jti") == "SESSION#jti"
+    assert keys.refresh_lookup_pk("r") == "SESSION#" + keys.digest("r") and len(keys.digest("r")) == 64
+    assert keys.gsi1_name_pk("São João") == "NAME#sa" and keys.gsi1_name_sk("São  João", "A1") == "sao joao#A1"
+    assert keys.member_sk("u") == "MEMBER#u" and keys.gsi1_membership_sk("a") == "ACCOUNT#a"
+    assert keys.mail_claim_pk("e1", "Ana@X.com") == "MAILCLAIM#e1#ana@x.com"
+    assert keys.tax_id_lookup_pk("br", "12345678909") == "TAXID#BR#12345678909"
+

@@ -4,7 +4,7 @@ Each capability keeps its own ``<domain>.po`` per locale in ``balcao/web/transla
 runtime merges every domain of a locale. ``check`` extracts every message from the code and templates and fails
 when a locale lacks a translation, has a fuzzy or empty entry, or keeps a message nobody uses anymore.
 
-Usage: ``python -m devstack.catalogs compile|check|update|fill [--domain NAME] [--locale L --source JSON]``.
+Usage: ``python -m devstack.catalogs compile|check|update|fill|adopt [--domain NAME] [--locale L] [--source JSON]``.
 """
 
 from __future__ import annotations
@@ -122,6 +122,24 @@ def update(domain: str) -> int:
     return 0
 
 
+def adopt(domain: str, source: Path) -> int:
+    """Add the messages of a JSON file ``{msgid: {"pt_BR": ..., "es": ...}}`` to ``<domain>.po`` of every locale."""
+    import json
+
+    entries: dict[str, dict[str, str]] = json.loads(source.read_text())
+    for locale in LOCALES:
+        target = TRANSLATIONS / locale / "LC_MESSAGES" / f"{domain}.po"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        catalog = read(target, locale) if target.exists() else Catalog(locale=locale, domain=domain)
+        catalog.project, catalog.version, catalog.fuzzy = "Balcão", "1", False
+        for msgid, translations in entries.items():
+            catalog.add(msgid, string=msgid if locale == "en" else translations[locale], locations=[])
+        with target.open("wb") as handle:
+            write_po(handle, catalog, width=120, sort_output=True, no_location=True)
+    print(f"{domain}.po: adopted {len(entries)} message(s) from {source.name}")
+    return 0
+
+
 def fill(domain: str, locale: str, source: Path) -> int:
     """Set translations of ``<locale>/<domain>.po`` from a JSON object ``{msgid: msgstr}``."""
     import json
@@ -145,13 +163,15 @@ def fill(domain: str, locale: str, source: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.catalogs")
-    parser.add_argument("command", choices=["compile", "check", "update", "fill"])
+    parser.add_argument("command", choices=["compile", "check", "update", "fill", "adopt"])
     parser.add_argument("--domain", default="core")
     parser.add_argument("--locale", choices=LOCALES)
     parser.add_argument("--source", type=Path, help="JSON {msgid: msgstr} for fill")
     arguments = parser.parse_args(argv)
     if arguments.command == "fill":
         return fill(arguments.domain, arguments.locale, arguments.source)
+    if arguments.command == "adopt":
+        return adopt(arguments.domain, arguments.source)
     if arguments.command == "compile":
         return compile_all()
     if arguments.command == "check":

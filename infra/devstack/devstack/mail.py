@@ -88,3 +88,23 @@ def mailbox_page(to: str | None) -> str:
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Dev mailbox</title></head>"
         f"<body><main><h1>Dev mailbox</h1><p><a href='/_dev/mail.json'>JSON</a></p>{body}</main></body></html>"
     )
+
+
+SES_FEEDBACK = {"delivery": "Email Delivered", "bounce": "Email Bounced", "complaint": "Email Complaint Received"}
+
+
+def ses_feedback_event(
+    message_id: str, kind: str, recipients: list[str], bounce_type: str = "Permanent"
+) -> tuple[str, dict[str, Any]]:
+    """The detail-type and detail SES's EventBridge destination would publish for this message."""
+    detail: dict[str, Any] = {
+        "eventType": kind.capitalize(),
+        "mail": {"messageId": message_id, "destination": recipients},
+    }
+    if kind == "delivery":
+        detail["delivery"] = {"recipients": recipients}
+    elif kind == "bounce":
+        detail["bounce"] = {"bounceType": bounce_type, "bouncedRecipients": [{"emailAddress": r} for r in recipients]}
+    else:
+        detail["complaint"] = {"complainedRecipients": [{"emailAddress": r} for r in recipients]}
+    return SES_FEEDBACK[kind], detail

@@ -95,7 +95,9 @@ def create_all(parameters: Mapping[str, str] | None = None, skip: frozenset[str]
     if unknown:
         raise NotImplementedError(f"the devstack cannot create {sorted(unknown)} yet")
     for resource_type in ORDER:
-        for logical_id, resource in everything.items():
+        # Within a type, resources that refer to none of their kind first (dead-letter queues before their queues).
+        ordered = sorted(everything.items(), key=lambda kv: "RedrivePolicy" in kv[1].get("Properties", {}))
+        for logical_id, resource in ordered:
             if resource["Type"] != resource_type or logical_id in skip:
                 continue
             condition = resource.get("Condition")

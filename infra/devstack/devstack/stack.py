@@ -180,6 +180,7 @@ class DevStack:
         gateway.add_dev_route("/_dev/settle", self._settle_route, ["POST"])
         gateway.add_dev_route("/_dev/jobs/<name>", self._job_route, ["POST"])
         gateway.add_dev_route("/_dev/stack", self._stack_route, ["GET"])
+        gateway.add_dev_route("/_dev/ses/<message_id>/<kind>", self._ses_route, ["POST"])
         self.gateway = gateway
         self._server = make_server("127.0.0.1", self.port, gateway, threaded=True)
         self._serving = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
@@ -278,6 +279,31 @@ class DevStack:
                 "jobs": sorted(template.schedules()),
             }
         )
+
+    def _ses_route(self, request: Request) -> Response:
+        """SES feedback (which moto never emits), injected through the real path: default bus → rule → queue."""
+        arguments = request.view_args  # type: ignore[attr-defined]
+        message_id, kind = arguments["message_id"], arguments["kind"]
+        sent = next((m for m in mail.sent_messages() if m["id"] == message_id), None)
+        if sent is None or kind not in mail.SES_FEEDBACK:
+            return json_response({"error": {"code": "not_found", "message": "No such message or feedback kind."}}, 404)
+        detail_type, detail = mail.ses_feedback_event(
+            message_id, kind, sent["to"], bounce_type=request.args.get("type", "Permanent")
+        )
+        import boto3
+
+        boto3.client("events").put_events(
+            Entries=[
+                {
+                    "Source": "aws.ses",
+                    "DetailType": detail_type,
+                    "Detail": json.dumps(detail),
+                    "EventBusName": "default",
+                }
+            ]
+        )
+        self.settle()
+        return json_response({"message_id": message_id, "event": kind})
 
     def _job_route(self, request: Request) -> Response:
         name = request.view_args["name"]  # type: ignore[attr-defined]

@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     DiscriminatorAttribute,
     JSONAttribute,
+    ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -98,6 +100,182 @@ class AuditItem(BalcaoItem, discriminator="Audit"):
     source_ip = UnicodeAttribute(null=True)
     request_id = UnicodeAttribute(null=True)
     staff = NumberAttribute(default=0)
+
+
+class OutboxItem(BalcaoItem, discriminator="Outbox"):
+    """A domain event waiting in its account's (or user's) partition; the stream publisher puts it on the bus."""
+
+    event = JSONAttribute()
+
+
+# --- identity ---------------------------------------------------------------------------------------------------
+class UserItem(BalcaoItem, discriminator="User"):
+    """A login (``USER#{sub}`` / ``PROFILE``); the Cognito user's ``sub`` is its id. Unconfirmed sign-ups sit in the
+    GSI3 queue ``unconfirmed`` until confirmed or removed."""
+
+    user_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    language = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    terms_version = UnicodeAttribute(null=True)
+    terms_accepted_at = UTCDateTimeAttribute(null=True)
+    totp_secret = UnicodeAttribute(null=True)  # encrypted
+    totp_pending_secret = UnicodeAttribute(null=True)  # encrypted, during enrolment
+    totp_enabled = BooleanAttribute(default=False)
+    totp_last_step = NumberAttribute(null=True)
+    recovery_codes = ListAttribute(of=UnicodeAttribute, null=True)  # hashes of the unused ones
+    version = VersionAttribute()
+
+
+class LoginItem(BalcaoItem, discriminator="Login"):
+    """``LOGIN#{email}`` / ``LOOKUP``: which user signs in with this email (unique)."""
+
+    user_id = UnicodeAttribute()
+
+
+class AccountItem(BalcaoItem, discriminator="Account"):
+    """An account's profile (``ACCOUNT#{id}`` / ``PROFILE``); GSI1 ``NAME#{2 folded letters}`` for staff search."""
+
+    account_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    company = UnicodeAttribute(null=True)
+    tax_country = UnicodeAttribute(null=True)
+    tax_kind = UnicodeAttribute(null=True)
+    tax_id = UnicodeAttribute(null=True)
+    address = JSONAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    language = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    notice_email = UnicodeAttribute()
+    owner_user_id = UnicodeAttribute()
+    require_mfa = BooleanAttribute(default=False)
+    status = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    closure_requested_at = UTCDateTimeAttribute(null=True)
+    terms_version = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+
+
+class MemberItem(BalcaoItem, discriminator="Member"):
+    """``ACCOUNT#{id}`` / ``MEMBER#{user}``; GSI1 ``USER#{user}`` / ``ACCOUNT#{id}`` lists a user's accounts."""
+
+    account_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    role = UnicodeAttribute()
+    permissions = ListAttribute(of=UnicodeAttribute, default=list)
+    service_id = UnicodeAttribute(null=True)
+    account_name = UnicodeAttribute()
+    require_mfa = BooleanAttribute(default=False)
+    user_email = UnicodeAttribute()
+    user_name = UnicodeAttribute()
+    joined_at = UTCDateTimeAttribute()
+
+
+class ContactItem(BalcaoItem, discriminator="Contact"):
+    contact_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    departments = ListAttribute(of=UnicodeAttribute, default=list)
+    bounced = BooleanAttribute(default=False)
+    created_at = UTCDateTimeAttribute()
+
+
+class InvitationItem(BalcaoItem, discriminator="Invitation"):
+    invitation_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    permissions = ListAttribute(of=UnicodeAttribute, default=list)
+    service_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    invited_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    token_hash = UnicodeAttribute()
+
+
+class LookupItem(BalcaoItem, discriminator="Lookup"):
+    """A pointer from a natural id (invitation token hash, tax id, refresh token hash, SES message id…)."""
+
+    target = JSONAttribute(default=dict)
+
+
+class SessionItem(BalcaoItem, discriminator="Session"):
+    """``SESSION#{key}`` / ``SESSION``: the revocation guarantee. The key is Cognito's ``origin_jti`` (API) or the
+    hash of the portal cookie; GSI1 ``USER#{user}`` / ``SESSION#{session_id}`` lists a user's sessions."""
+
+    session_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    language = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    last_seen_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    revoked_at = UTCDateTimeAttribute(null=True)
+    mfa_passed = BooleanAttribute(default=False)
+    device = UnicodeAttribute(null=True)
+    ip = UnicodeAttribute(null=True)
+    refresh_hash = UnicodeAttribute(null=True)
+    is_staff = BooleanAttribute(default=False)
+
+
+class SecretItem(BalcaoItem, discriminator="Secret"):
+    """Short-lived secrets: one-time codes (hashed) and pending logins (encrypted tokens)."""
+
+    digest = UnicodeAttribute(null=True)
+    sealed = UnicodeAttribute(null=True)
+    subject = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    expires_at = UTCDateTimeAttribute()
+    payload = JSONAttribute(default=dict)
+
+
+class RateBucketItem(BalcaoItem, discriminator="RateBucket"):
+    tokens = NumberAttribute()
+    updated_at = NumberAttribute()  # epoch seconds, wall time
+
+
+class ExportItem(BalcaoItem, discriminator="Export"):
+    export_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    requested_by = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    completed_at = UTCDateTimeAttribute(null=True)
+    object_key = UnicodeAttribute(null=True)
+
+
+# --- notifications ----------------------------------------------------------------------------------------------
+class EmailLogItem(BalcaoItem, discriminator="EmailLog"):
+    """``ACCOUNT#{id}`` / ``EMAIL#{ulid}``: one email to one recipient, body stored with secrets masked."""
+
+    email_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    template = UnicodeAttribute()
+    department = UnicodeAttribute()
+    recipient = UnicodeAttribute()
+    contact_id = UnicodeAttribute(null=True)
+    subject = UnicodeAttribute()
+    body_text = UnicodeAttribute()
+    body_html = UnicodeAttribute()
+    status = UnicodeAttribute()
+    sent_at = UTCDateTimeAttribute()
+    status_at = UTCDateTimeAttribute(null=True)
+    message_id = UnicodeAttribute(null=True)
+
+
+class MailClaimItem(BalcaoItem, discriminator="MailClaim"):
+    """``MAILCLAIM#{event}#{recipient}``: the at-most-once-resend ledger of the email pipeline."""
+
+    state = UnicodeAttribute()
+    attempts = NumberAttribute(default=1)
+    message_id = UnicodeAttribute(null=True)
 
 
 def every_model() -> list[type[BalcaoItem]]:
