@@ -29,9 +29,9 @@ def test_staff_settings_401_without_token_403_for_a_customer_200_for_staff(clien
     anonymous = client.get("/api/staff/settings")
     assert anonymous.status_code == 401
     assert anonymous.json()["error"]["code"] == "unauthorized"
-    customer = client.get("/api/staff/settings", token=client.cognito_id_token("ana@example.com"))
+    customer = client.get("/api/staff/settings", token=client.token("ana@example.com"))
     assert customer.status_code == 403 and customer.json()["error"]["code"] == "forbidden"
-    staff = client.get("/api/staff/settings", token=client.cognito_id_token("staff@example.com"))
+    staff = client.get("/api/staff/settings", token=client.staff_token())
     assert staff.status_code == 200 and staff.json()["brand"]["name"]
 
 

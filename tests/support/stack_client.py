@@ -6,9 +6,8 @@ Works for the shared in-process devstack and for a private one in a subprocess: 
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
+import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ import boto3
 import requests
 
 DEMO_PASSWORD = "Balcao-demo-2026!"
+STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXP"
 
 
 @dataclass
@@ -90,22 +90,35 @@ class StackClient:
         result: dict[str, Any] = response.json()
         return result
 
-    # --- Cognito, the way the backend calls it (USERNAME = sub, SECRET_HASH) -----------------------------------
-    def cognito_id_token(self, email: str, password: str = DEMO_PASSWORD) -> str:
-        environment = self.stack["environment"]
-        cognito = self.aws("cognito-idp")
-        secret = self.aws("secretsmanager").get_secret_value(SecretId=environment["APP_CLIENT_SECRET_ID"])[
-            "SecretString"
-        ]
-        client_id = environment["USER_POOL_CLIENT_ID"]
-        users = cognito.list_users(UserPoolId=environment["USER_POOL_ID"], Filter=f'email = "{email}"')["Users"]
-        sub = users[0]["Username"]
-        secret_hash = base64.b64encode(
-            hmac.new(secret.encode(), (sub + client_id).encode(), hashlib.sha256).digest()
-        ).decode()
-        result = cognito.initiate_auth(
-            ClientId=client_id,
-            AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": sub, "PASSWORD": password, "SECRET_HASH": secret_hash},
-        )
-        return str(result["AuthenticationResult"]["IdToken"])
+    # --- signing in through the API --------------------------------------------------------------------------
+    def login(self, email: str, password: str = DEMO_PASSWORD, totp_secret: str | None = None) -> dict[str, Any]:
+        """Tokens (``id_token``…); with ``totp_secret`` the TOTP step is answered too."""
+        response = self.post("/api/auth/login", {"email": email, "password": password})
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        if body.get("challenge") == "totp":
+            if totp_secret is None:
+                return body
+            from balcao.domain.totp import totp_code
+
+            answered = self.post(
+                "/api/auth/mfa", {"session": body["session"], "code": totp_code(totp_secret, int(time.time()))}
+            )
+            answered.raise_for_status()
+            body = answered.json()
+        return body
+
+    def token(self, email: str, password: str = DEMO_PASSWORD, totp_secret: str | None = None) -> str:
+        return str(self.login(email, password, totp_secret)["id_token"])
+
+    def staff_token(self) -> str:
+        return self.token("staff@example.com", totp_secret=STAFF_TOTP_SECRET)
+
+    def code_in(self, email: str, subject_contains: str = "") -> str:
+        """The only standalone 6-digit number of the newest email to ``email`` (API.md)."""
+        for message in self.mail(email):
+            if subject_contains in message["subject"]:
+                codes = re.findall(r"(?<!\d)\d{6}(?!\d)", message["text"])
+                assert len(codes) == 1, message["text"]
+                return codes[0]
+        raise AssertionError(f"no email to {email} with {subject_contains!r}")

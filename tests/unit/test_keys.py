@@ -17,4 +17,3 @@ def test_key_shapes():
     assert keys.member_sk("u") == "MEMBER#u" and keys.gsi1_membership_sk("a") == "ACCOUNT#a"
     assert keys.mail_claim_pk("e1", "Ana@X.com") == "MAILCLAIM#e1#ana@x.com"
     assert keys.tax_id_lookup_pk("br", "12345678909") == "TAXID#BR#12345678909"
-

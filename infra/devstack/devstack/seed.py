@@ -1,6 +1,7 @@
 """Demo data for ``make run`` and the e2e suite: the logins of API.md and what each capability adds.
 
-Every capability adds a step to ``STEPS``; steps run in order and share a ``SeedContext``.
+Every capability adds a step to ``STEPS``; steps run in order and share a ``SeedContext``. The seed writes through
+the application's own stores (no emails are sent for it).
 """
 
 from __future__ import annotations
@@ -16,16 +17,33 @@ STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # local-only; printed in the banner
 
 
 @dataclass(frozen=True)
+class DemoAccount:
+    name: str
+    language: str
+    currency: str
+    company: str | None = None
+
+
+@dataclass(frozen=True)
 class DemoLogin:
     email: str
     name: str
     language: str
     groups: tuple[str, ...] = ()
+    accounts: tuple[DemoAccount, ...] = ()
 
 
 DEMO_LOGINS = (
-    DemoLogin("ana@example.com", "Ana Souza", "pt-BR"),
-    DemoLogin("bruno@example.com", "Bruno Lima", "pt-BR"),
+    DemoLogin(
+        "ana@example.com",
+        "Ana Souza",
+        "pt-BR",
+        accounts=(
+            DemoAccount("Ana Souza Design", "pt-BR", "BRL", "Ana Souza Design Ltda"),
+            DemoAccount("Ana Souza Estudio", "es", "EUR", "Estudio Souza S.L."),
+        ),
+    ),
+    DemoLogin("bruno@example.com", "Bruno Lima", "pt-BR", accounts=(DemoAccount("Bruno Lima", "pt-BR", "BRL"),)),
     DemoLogin("staff@example.com", "Equipe Balcão", "en", ("staff_admin",)),
 )
 
@@ -34,15 +52,31 @@ DEMO_LOGINS = (
 class SeedContext:
     environment: dict[str, str]
     user_ids: dict[str, str] = field(default_factory=dict)  # email → Cognito sub
+    account_ids: dict[str, list[str]] = field(default_factory=dict)  # email → accounts they own, in DEMO order
     facts: dict[str, Any] = field(default_factory=dict)  # what steps want to print or share
 
 
 def seed_logins(context: SeedContext) -> None:
-    """Cognito users with the demo password, confirmed; staff in its group."""
+    """Cognito users with the demo password, confirmed; their user records and accounts; staff with TOTP."""
+    from dataclasses import replace
+
+    from balcao.adapters.clock import app_clock
+    from balcao.adapters.crypto import Sealer
+    from balcao.adapters.secrets import secret_value
+    from balcao.domain import totp
+    from balcao.domain.accounts import ALL_PERMISSIONS, AccountProfile, Membership, Role
+    from balcao.domain.identity import CodePurpose, OneTimeCode, User, UserStatus
+    from balcao.domain.ids import new_ulid
+    from balcao.runtime.composition import identity_store
+    from balcao.services.auth import TOTP_PURPOSE
+
     cognito = boto3.client("cognito-idp")
     pool = context.environment["USER_POOL_ID"]
+    store = identity_store()
+    now = app_clock().now()
+    sealer = Sealer(lambda: secret_value(context.environment["TOTP_KEY_SECRET_ID"]))
     for login in DEMO_LOGINS:
-        user = cognito.admin_create_user(
+        created = cognito.admin_create_user(
             UserPoolId=pool,
             Username=login.email,
             UserAttributes=[
@@ -52,11 +86,48 @@ def seed_logins(context: SeedContext) -> None:
             ],
             MessageAction="SUPPRESS",
         )["User"]
-        sub = next(a["Value"] for a in user["Attributes"] if a["Name"] == "sub")
+        sub = next(a["Value"] for a in created["Attributes"] if a["Name"] == "sub")
         cognito.admin_set_user_password(UserPoolId=pool, Username=sub, Password=DEMO_PASSWORD, Permanent=True)
         for group in login.groups:
             cognito.admin_add_user_to_group(UserPoolId=pool, Username=sub, GroupName=group)
         context.user_ids[login.email] = sub
+        user = User(sub, login.email, login.name, login.language, UserStatus.ACTIVE, now)
+        if login.groups:
+            store.create_user(
+                replace(user, totp_enabled=True, totp_secret=sealer.seal(STAFF_TOTP_SECRET, TOTP_PURPOSE))
+            )
+            continue
+        context.account_ids[login.email] = []
+        for index, demo in enumerate(login.accounts):
+            account = AccountProfile(
+                account_id=new_ulid(),
+                name=demo.name,
+                language=demo.language,
+                currency=demo.currency,
+                notice_email=login.email,
+                owner_user_id=sub,
+                created_at=now,
+                company=demo.company,
+            )
+            owner = Membership(
+                account.account_id,
+                sub,
+                Role.OWNER,
+                ALL_PERMISSIONS,
+                account.name,
+                user_email=login.email,
+                user_name=login.name,
+            )
+            if index == 0:
+                placeholder = OneTimeCode(
+                    CodePurpose.SIGNUP, login.email, totp.hash_code(CodePurpose.SIGNUP, login.email, "seed"), now
+                )
+                store.create_signup(replace(user, status=UserStatus.UNCONFIRMED), account, owner, placeholder, [])
+                store.delete_code(CodePurpose.SIGNUP, login.email)
+                store.confirm_user(sub, [])
+            else:
+                store.add_account(account, owner)
+            context.account_ids[login.email].append(account.account_id)
 
 
 STEPS: list[Callable[[SeedContext], None]] = [seed_logins]

@@ -32,6 +32,15 @@ def app_clock() -> Clock:
     return _APP_CLOCK
 
 
+class WallClock:
+    """Wall time for cryptographic freshness (TOTP steps, the pending-login window); never moved."""
+
+    def epoch_seconds(self) -> float:
+        import time
+
+        return time.time()
+
+
 def install_clock(clock: Clock) -> None:
     """Replace the business clock of this process (the devstack and tests do this; Lambda never does)."""
     global _installed

@@ -54,10 +54,57 @@ class ContactSettings(Section):
     support_phone: str | None = Field(default=None, pattern=r"^\+[1-9]\d{6,14}$")
 
 
+class RateLimit(Section):
+    """A token bucket: ``capacity`` attempts, refilled evenly over ``window_seconds``."""
+
+    capacity: int = Field(ge=1, le=100_000)
+    window_seconds: int = Field(ge=1, le=86_400)
+
+
+class RouteLimits(Section):
+    per_ip: RateLimit
+    per_email: RateLimit | None = None
+
+
+class RateLimitSettings(Section):
+    """App-level limits of the access routes, keyed by (route, source IP) and (route, normalised email)."""
+
+    signup: RouteLimits = RouteLimits(
+        per_ip=RateLimit(capacity=10, window_seconds=3600), per_email=RateLimit(capacity=3, window_seconds=3600)
+    )
+    confirm: RouteLimits = RouteLimits(
+        per_ip=RateLimit(capacity=30, window_seconds=900), per_email=RateLimit(capacity=10, window_seconds=900)
+    )
+    login: RouteLimits = RouteLimits(
+        per_ip=RateLimit(capacity=30, window_seconds=900), per_email=RateLimit(capacity=10, window_seconds=900)
+    )
+    mfa: RouteLimits = RouteLimits(per_ip=RateLimit(capacity=30, window_seconds=900))
+    forgot: RouteLimits = RouteLimits(
+        per_ip=RateLimit(capacity=10, window_seconds=3600), per_email=RateLimit(capacity=3, window_seconds=3600)
+    )
+    reset: RouteLimits = RouteLimits(
+        per_ip=RateLimit(capacity=30, window_seconds=900), per_email=RateLimit(capacity=10, window_seconds=900)
+    )
+
+
+class IdentitySettings(Section):
+    unconfirmed_signup_days: int = Field(default=7, ge=1, le=90)
+
+
+class RetentionSettings(Section):
+    """How long the email log and the audit log are kept (LGPD/GDPR); fiscal records are not affected."""
+
+    email_log_days: int = Field(default=730, ge=30, le=3650)
+    audit_log_days: int = Field(default=1825, ge=365, le=3650)
+
+
 class CompanySettings(Section):
     brand: BrandSettings = BrandSettings()
     locale: LocaleSettings = LocaleSettings()
     contact: ContactSettings = ContactSettings()
+    rate_limits: RateLimitSettings = RateLimitSettings()
+    identity: IdentitySettings = IdentitySettings()
+    retention: RetentionSettings = RetentionSettings()
 
 
 def load_company_settings(store: SettingsStore) -> CompanySettings:

@@ -94,6 +94,21 @@ class EmailLogEntry:
     sent_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class LoggedEmail:
+    """An entry of an account's email log, as the customer reads it."""
+
+    email_id: str
+    sent_at: datetime
+    subject: str
+    recipient: str
+    department: Department
+    status: str
+    text: str
+    html: str
+    status_at: datetime | None = None
+
+
 class DeliveryLedger(Protocol):
     def is_suppressed(self, email: str) -> bool: ...
 

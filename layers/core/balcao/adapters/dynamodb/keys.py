@@ -27,6 +27,7 @@ CONTACT_PREFIX = "CONTACT#"
 INVITATION_PREFIX = "INVITATION#"
 EMAIL_PREFIX = "EMAIL#"
 EXPORT_PREFIX = "EXPORT#"
+SERVICE_PREFIX = "SERVICE#"
 ACCOUNT_PREFIX = "ACCOUNT#"
 SESSION_PREFIX = "SESSION#"
 
@@ -85,6 +86,10 @@ def export_sk(export_id: str) -> str:
     return f"{EXPORT_PREFIX}{export_id}"
 
 
+def service_sk(service_id: str) -> str:
+    return f"{SERVICE_PREFIX}{service_id}"
+
+
 # --- users and sessions ----------------------------------------------------------------------------------------
 def user_pk(user_id: str) -> str:
     return f"USER#{user_id}"
@@ -123,7 +128,11 @@ def login_lookup_pk(email: str) -> str:
 
 
 def invite_lookup_pk(token: str) -> str:
-    return f"INVITE#{digest(token)}"
+    return invite_lookup_pk_for_digest(digest(token))
+
+
+def invite_lookup_pk_for_digest(token_digest: str) -> str:
+    return f"INVITE#{token_digest}"
 
 
 def tax_id_lookup_pk(country: str, value: str) -> str:

@@ -126,13 +126,6 @@ class UserItem(BalcaoItem, discriminator="User"):
     totp_enabled = BooleanAttribute(default=False)
     totp_last_step = NumberAttribute(null=True)
     recovery_codes = ListAttribute(of=UnicodeAttribute, null=True)  # hashes of the unused ones
-    version = VersionAttribute()
-
-
-class LoginItem(BalcaoItem, discriminator="Login"):
-    """``LOGIN#{email}`` / ``LOOKUP``: which user signs in with this email (unique)."""
-
-    user_id = UnicodeAttribute()
 
 
 class AccountItem(BalcaoItem, discriminator="Account"):
@@ -276,6 +269,17 @@ class MailClaimItem(BalcaoItem, discriminator="MailClaim"):
     state = UnicodeAttribute()
     attempts = NumberAttribute(default=1)
     message_id = UnicodeAttribute(null=True)
+
+
+# --- services ----------------------------------------------------------------------------------------------------
+class ServiceItem(BalcaoItem, discriminator="Service"):
+    """``ACCOUNT#{id}`` / ``SERVICE#{id}``: a hosting service (its lifecycle belongs to the services capability)."""
+
+    service_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    domain = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
 
 
 def every_model() -> list[type[BalcaoItem]]:
