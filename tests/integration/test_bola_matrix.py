@@ -40,6 +40,8 @@ SAMPLE_BODIES: dict[str, Any] = {
     "PasswordChange": {"current_password": "Old-password-1!", "new_password": "New-password-1!"},
     "EmailChangeRequest": {"email": "new@example.com"},
     "Patch": {"brand": {"name": "X"}},
+    # invoices
+    # tickets
 }
 
 
@@ -151,6 +153,8 @@ def world(aws) -> World:
             "service_id": service_id,
             "session_id": session.session_id,
         }
+        # invoices: add the ids of this account's invoice resources to ids[label] here
+        # tickets: add the ids of this account's ticket resources to ids[label] here
     # Invitation tokens are only in the emails; an unknown token must 404 like another's would.
     ids["b"]["token"] = "b-invitation-token-that-is-not-yours"
     secrets = ["Beta Secreta", "contact-b@example.com", "Secret subject b", "b-domain.com.br", b]

@@ -130,7 +130,11 @@ def seed_logins(context: SeedContext) -> None:
             context.account_ids[login.email].append(account.account_id)
 
 
-STEPS: list[Callable[[SeedContext], None]] = [seed_logins]
+STEPS: list[Callable[[SeedContext], None]] = [
+    seed_logins,
+    # invoices
+    # tickets
+]
 
 
 def run(environment: dict[str, str]) -> SeedContext:

@@ -105,6 +105,8 @@ class CompanySettings(Section):
     rate_limits: RateLimitSettings = RateLimitSettings()
     identity: IdentitySettings = IdentitySettings()
     retention: RetentionSettings = RetentionSettings()
+    # invoices
+    # tickets
 
 
 def load_company_settings(store: SettingsStore) -> CompanySettings:

@@ -57,6 +57,8 @@ EMAILS: dict[str, EmailSpec] = {
     "identity.security_notice": _security("security_notice"),
     "identity.invitation": _security("invitation", "accept_url"),
     "identity.export_ready": _security("export_ready", "download_url"),
+    # invoices
+    # tickets
 }
 
 

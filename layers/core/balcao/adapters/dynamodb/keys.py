@@ -178,3 +178,9 @@ def gsi1_name_sk(name: str, account_id: str) -> str:
 def gsi3_queue_sk(moment_or_day: str, item_id: str) -> str:
     """A work queue's sort key: a date or timestamp, then the item's id."""
     return f"{moment_or_day}#{item_id}"
+
+
+# --- invoices (keys of the invoices capability go here) ----------------------------------------------------------
+
+
+# --- tickets (keys of the tickets capability go here) ------------------------------------------------------------

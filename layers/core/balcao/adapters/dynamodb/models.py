@@ -282,6 +282,12 @@ class ServiceItem(BalcaoItem, discriminator="Service"):
     status = UnicodeAttribute()
 
 
+# --- invoices (models of the invoices capability go here) --------------------------------------------------------
+
+
+# --- tickets (models of the tickets capability go here) ----------------------------------------------------------
+
+
 def every_model() -> list[type[BalcaoItem]]:
     """Every concrete model (for tests that round-trip each one against the table made from template.yaml)."""
 
