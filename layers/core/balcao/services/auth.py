@@ -8,6 +8,7 @@ responses never reveal whether an email is registered.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -169,6 +170,12 @@ class LoginResult:
     tokens: IssuedTokens | None = None
     challenge_session: str | None = None
     session: Session | None = None
+    cookie: str | None = None  # a portal session's opaque id (its SHA-256 keys the record)
+
+
+def portal_session_key(cookie: str) -> str:
+    """The record key of a portal session: the cookie is never stored, only its hash."""
+    return hashlib.sha256(cookie.encode()).hexdigest()
 
 
 @dataclass
@@ -330,11 +337,13 @@ class Auth:
         self, user: User, tokens: IssuedTokens, request: Request, kind: SessionKind, *, mfa_passed: bool, is_staff: bool
     ) -> LoginResult:
         now = self.clock.now()
+        cookie = None
         if kind is SessionKind.API:
             key = self.claims.origin_jti(tokens.id_token)
             refresh = tokens.refresh_token
         else:
-            key = secrets.token_urlsafe(32)  # the portal cookie; its hash keys the record
+            cookie = secrets.token_urlsafe(32)  # 256 bits; only its hash is stored
+            key = portal_session_key(cookie)
             refresh = None
         session = Session(
             session_key=key,
@@ -355,7 +364,7 @@ class Auth:
         self.store.create_session(session, refresh, [notice])
         if kind is SessionKind.PORTAL and tokens.refresh_token:
             self.provider.revoke(tokens.refresh_token)  # a portal session holds no Cognito token at all
-        return LoginResult(tokens=tokens if kind is SessionKind.API else None, session=session)
+        return LoginResult(tokens=tokens if kind is SessionKind.API else None, session=session, cookie=cookie)
 
     def _notice(self, user: User, what: SecurityEvent, request: Request, **extra: Any) -> DomainEvent:
         now = self.clock.now()
@@ -388,8 +397,15 @@ class Auth:
             self.store.revoke_session(session.session_key, self.clock.now())
         self.provider.revoke(refresh_token)
 
-    def end_portal_session(self, session_key: str) -> None:
-        self.store.revoke_session(session_key, self.clock.now())
+    def end_portal_session(self, cookie: str) -> None:
+        self.store.revoke_session(portal_session_key(cookie), self.clock.now())
+
+    def portal_session(self, cookie: str) -> Session | None:
+        """The live portal session of a cookie (idle time refreshed at most every 5 minutes), or None."""
+        session = self.store.session(portal_session_key(cookie))
+        if session is None or session.kind is not SessionKind.PORTAL or not self.session_is_live(session):
+            return None
+        return session
 
     def sessions(self, user_id: str) -> list[Session]:
         now = self.clock.now()

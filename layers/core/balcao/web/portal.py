@@ -30,8 +30,21 @@ CSRF_COOKIE = "balcao_csrf"
 CSRF_FIELD = "csrf_token"
 HTML = "text/html; charset=utf-8"
 # What every page shows when the company settings could not be read (an error page must still render).
-FALLBACK_SITE: dict[str, Any] = {"brand": BrandSettings(), "support_email": ContactSettings().support_email}
+FALLBACK_SITE: dict[str, Any] = {
+    "brand": BrandSettings(),
+    "support_email": ContactSettings().support_email,
+    "user": None,
+    "navigation": [],
+}
 LANGUAGE_NAMES = {"pt-BR": "Português (Brasil)", "es": "Español", "en": "English"}  # endonyms, never translated
+
+# Messages shown once after a form redirects (``?notice=<key>``).
+NOTICES: dict[str, str] = {
+    "saved": N_("Saved."),
+    "signed_out": N_("You are signed out."),
+    "confirmed": N_("Your email is confirmed. You can sign in now."),
+    "password_reset": N_("If the code was right, your password was changed. Sign in with the new one."),
+}
 
 ERROR_TITLES: dict[int, str] = {
     400: N_("This request could not be understood"),
@@ -98,6 +111,14 @@ def safe_local_path(target: str | None, fallback: str = "/") -> str:
     return target
 
 
+class SignInRequired(Exception):
+    """Raised by a page that needs a signed-in user; the portal answers with a redirect to /login."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
 @dataclass
 class PortalRequest:
     """What a page needs to know about the request it answers."""
@@ -141,6 +162,7 @@ def page(request: PortalRequest, template: str, status: int = 200, title: str = 
         page_title=title,
         languages=i18n.LANGUAGES,
         language_names=LANGUAGE_NAMES,
+        notice=NOTICES.get(request.query.get("notice", "")),
         **{**FALLBACK_SITE, **request.site},
         **context,
     )
@@ -218,6 +240,11 @@ def portal_resolver(
         return next_middleware(resolver)
 
     app.use(middlewares=[prepare])
+
+    @app.exception_handler(SignInRequired)
+    def handle_sign_in_required(error: SignInRequired) -> Response[str]:
+        request = _request_or_default(app, default_language())
+        return redirect(request, with_query("/login", next=error.next_path))
 
     @app.exception_handler(BalcaoError)
     def handle_balcao_error(error: BalcaoError) -> Response[str]:

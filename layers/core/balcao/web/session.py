@@ -1,0 +1,97 @@
+"""Portal sessions: the cookie, the signed-in user, the current account and the one policy for account pages.
+
+The cookie holds only an opaque random id (256 bits) of a session record — tokens never go in a cookie. It is
+``__Host-balcao`` (HttpOnly, Secure, SameSite=Lax, Path=/) when cookies are secure; browsers refuse a ``__Host-``
+cookie without Secure, so the local stack (plain http) names it ``balcao_session``. Sessions end after 30 minutes
+idle or 12 hours. The current account (the account switcher) is remembered in a plain cookie and always checked
+against the user's memberships.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+from balcao.domain.accounts import Membership, Permission, authorize
+from balcao.domain.identity import Session
+from balcao.web.portal import PortalRequest, SignInRequired, cookie_header, current_request
+
+SECURE_SESSION_COOKIE = "__Host-balcao"
+LOCAL_SESSION_COOKIE = "balcao_session"
+ACCOUNT_COOKIE = "balcao_account"
+SESSION_MAX_AGE = 12 * 3600
+
+
+def session_cookie_name(secure: bool) -> str:
+    return SECURE_SESSION_COOKIE if secure else LOCAL_SESSION_COOKIE
+
+
+def session_cookie(request: PortalRequest, value: str) -> str:
+    return cookie_header(
+        session_cookie_name(request.secure_cookies), value, secure=request.secure_cookies, max_age=SESSION_MAX_AGE
+    )
+
+
+def clear_session_cookie(request: PortalRequest) -> str:
+    return cookie_header(session_cookie_name(request.secure_cookies), "", secure=request.secure_cookies, max_age=0)
+
+
+@dataclass
+class PortalUser:
+    session: Session
+    memberships: list[Membership]
+    current: Membership | None
+
+    @property
+    def user_id(self) -> str:
+        return self.session.user_id
+
+    @property
+    def accounts(self) -> list[Membership]:
+        return [m for m in self.memberships if not m.is_delegate]
+
+    @property
+    def delegations(self) -> list[Membership]:
+        return [m for m in self.memberships if m.is_delegate]
+
+
+def identify(
+    request: PortalRequest,
+    live_session: Callable[[str], Session | None],
+    memberships_of: Callable[[str], Sequence[Membership]],
+) -> PortalUser | None:
+    """The signed-in user of this request (session + memberships: 2 reads), or None."""
+    cookie = request.cookies.get(session_cookie_name(request.secure_cookies))
+    if not cookie:
+        return None
+    session = live_session(cookie)
+    if session is None:
+        request.new_cookies.append(clear_session_cookie(request))
+        return None
+    memberships = sorted(memberships_of(session.user_id), key=lambda m: (m.is_delegate, m.account_name.lower()))
+    wanted = request.cookies.get(ACCOUNT_COOKIE)
+    current = next((m for m in memberships if m.account_id == wanted), None) or next(iter(memberships), None)
+    return PortalUser(session=session, memberships=memberships, current=current)
+
+
+def portal_user(app: APIGatewayRestResolver) -> PortalUser | None:
+    user = app.context.get("portal_user")
+    return user if isinstance(user, PortalUser) else None
+
+
+def require_user(app: APIGatewayRestResolver) -> PortalUser:
+    user = portal_user(app)
+    if user is None:
+        request = current_request(app)
+        raise SignInRequired(request.path)
+    return user
+
+
+def require_account(
+    app: APIGatewayRestResolver, permission: Permission | None, *, owner_only: bool = False
+) -> Membership:
+    """The current account's membership through the one policy (404 page otherwise)."""
+    user = require_user(app)
+    return authorize(user.current, permission, mfa_passed=user.session.mfa_passed, owner_only=owner_only)

@@ -1,0 +1,1 @@
+"""Portal pages: each module renders one capability's pages on top of its use-cases (no HTTP in between)."""
