@@ -39,7 +39,7 @@ from balcao.contracts.identity import (
     Warning,
 )
 from balcao.contracts.notifications import EmailDetail, EmailList, EmailSummary
-from balcao.domain.accounts import Permission
+from balcao.domain.accounts import AccountProfile, Contact, Permission
 from balcao.domain.errors import NotFoundError
 from balcao.domain.principal import StaffRole
 from balcao.runtime import access, composition
@@ -48,6 +48,7 @@ from balcao.runtime.http import rest_resolver
 from balcao.runtime.observability import logger, tracer
 from balcao.runtime.settings import load_settings
 from balcao.services.accounts import contact_warnings
+from balcao.web.i18n import gettext
 
 app = rest_resolver(audit=RequestAuditor(DynamoAuditLog(), app_clock()))
 email_log = DynamoEmailLog()
@@ -59,20 +60,16 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=2000)]
 
 
-def warnings_for(account_id: str) -> list[Warning]:
-    service = composition.accounts()
-    domains = services.hosted_domains(account_id)
-    found = contact_warnings(service.profile(account_id), service.contacts(account_id), domains).as_list(domains)
+def warnings_for(account: AccountProfile, contacts: list[Contact]) -> list[Warning]:
+    found = contact_warnings(account.notice_email, account.hosted_domains, contacts).as_list(account.hosted_domains)
     language = app.context.get("language", "en")
-    from balcao.web.i18n import gettext
-
     return [Warning(**{**w, "message": gettext(language, w["message"])}) for w in found]
 
 
 # --- profile --------------------------------------------------------------------------------------------------------
-@app.get("/api/accounts/<account_id>", **access.account(Permission.PROFILE))
+@app.get("/api/accounts/<account_id>", **access.account(Permission.PROFILE, with_account=True))
 def get_account(account_id: AccountId) -> AccountOut:
-    return AccountOut.of(composition.accounts().profile(account_id))
+    return AccountOut.of(access.current_account(app))
 
 
 @app.patch("/api/accounts/<account_id>", **access.account(Permission.PROFILE))
@@ -92,23 +89,26 @@ def request_export(account_id: AccountId) -> Response[str]:
 
 @app.post("/api/accounts/<account_id>/closure", status_code=202, **access.account(owner_only=True))
 def request_closure(account_id: AccountId) -> Response[str]:
-    account = composition.accounts().request_closure(account_id)
+    account = composition.accounts().request_closure(account_id, composition.company().retention.fiscal_years)
     return Response(202, "application/json", AccountOut.of(account).model_dump_json())
 
 
 # --- contacts -------------------------------------------------------------------------------------------------------
-@app.get("/api/accounts/<account_id>/contacts", **access.account(Permission.CONTACTS))
+@app.get("/api/accounts/<account_id>/contacts", **access.account(Permission.CONTACTS, with_account=True))
 def list_contacts(account_id: AccountId) -> ContactList:
     contacts = composition.accounts().contacts(account_id)
-    return ContactList(items=[ContactOut.of(c) for c in contacts], warnings=warnings_for(account_id))
+    warnings = warnings_for(access.current_account(app), contacts)
+    return ContactList(items=[ContactOut.of(c) for c in contacts], warnings=warnings)
 
 
-@app.post("/api/accounts/<account_id>/contacts", status_code=201, **access.account(Permission.CONTACTS))
+@app.post(
+    "/api/accounts/<account_id>/contacts", status_code=201, **access.account(Permission.CONTACTS, with_account=True)
+)
 def add_contact(account_id: AccountId, body: ContactIn) -> ContactCreated:
-    contact = composition.accounts().add_contact(
-        account_id, body.name, body.email, body.departments, body.phone, body.language
-    )
-    return ContactCreated(**ContactOut.of(contact).model_dump(), warnings=warnings_for(account_id))
+    service = composition.accounts()
+    contact = service.add_contact(account_id, body.name, body.email, body.departments, body.phone, body.language)
+    warnings = warnings_for(access.current_account(app), service.contacts(account_id))
+    return ContactCreated(**ContactOut.of(contact).model_dump(), warnings=warnings)
 
 
 @app.get("/api/accounts/<account_id>/contacts/<contact_id>", **access.account(Permission.CONTACTS))

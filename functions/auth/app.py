@@ -135,18 +135,16 @@ def reset_password(body: ResetRequest) -> Acknowledged:
 
 
 # --- the signed-in user --------------------------------------------------------------------------------------------
-@app.get("/api/me", **access.signed_in())
+@app.get("/api/me", **access.signed_in(with_user=True))
 def me() -> MeResponse:
     principal = access.current_principal(app)
-    store = composition.identity_store()
-    user = store.user(principal.user_id)
-    assert user is not None
-    memberships = store.memberships_of(principal.user_id)
+    user = access.current_user(app)
+    memberships = composition.identity_store().memberships_of(principal.user_id)
     return MeResponse(
         user_id=user.user_id,
         email=user.email,
         name=user.name,
-        language=user.language,  # type: ignore[arg-type]
+        language=user.language,
         mfa_enabled=user.totp_enabled,
         is_staff=principal.is_staff,
         accounts=[
@@ -154,7 +152,7 @@ def me() -> MeResponse:
                 account_id=m.account_id,
                 name=m.account_name,
                 owner=m.is_owner,
-                permissions=sorted(p.value for p in m.effective_permissions()),  # type: ignore[misc]
+                permissions=sorted(p.value for p in m.effective_permissions()),
             )
             for m in memberships
             if not m.is_delegate

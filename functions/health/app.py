@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import aws_lambda_powertools
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -20,7 +21,7 @@ from balcao.runtime.observability import logger, tracer
 
 app = rest_resolver()
 OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json")
-SWAGGER_ASSETS = Path(__import__("aws_lambda_powertools").__file__).parent / "event_handler/openapi/swagger_ui"
+SWAGGER_ASSETS = Path(aws_lambda_powertools.__file__ or ".").parent / "event_handler/openapi/swagger_ui"
 ASSET_CACHE = "public, max-age=86400"
 
 

@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -49,8 +50,16 @@ class PrivateDevstack:
             found = re.search(r"running on (http://127\.0\.0\.1:\d+)", line)
             if found:
                 self.client = StackClient(found.group(1))
+                # Keep reading its logs: a full pipe would block every thread of the devstack that logs.
+                threading.Thread(target=self._drain, name="private-devstack-output", daemon=True).start()
                 return
         raise RuntimeError("the private devstack did not start:\n" + "".join(self.output[-40:]))
+
+    def _drain(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
+            del self.output[:-200]
 
     def stop(self) -> None:
         self.process.terminate()

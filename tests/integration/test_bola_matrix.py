@@ -41,7 +41,23 @@ SAMPLE_BODIES: dict[str, Any] = {
     "EmailChangeRequest": {"email": "new@example.com"},
     "Patch": {"brand": {"name": "X"}},
     # invoices
+    "PaymentMethodIn": {"method": "pix"},
+    "AddFundsIn": {"amount": {"amount": 5000, "currency": "BRL"}},
+    "CreditSettingsIn": {"auto_apply": False},
+    "StaffInvoiceIn": {
+        "account_id": "ACCOUNT",
+        "lines": [{"description": "Hospedagem", "unit_price": {"amount": 4990, "currency": "BRL"}}],
+    },
+    "StaffPaymentIn": {"amount": {"amount": 4990, "currency": "BRL"}},
+    "CreditNoteIn": {"reason": "Correção"},
+    "StaffCreditIn": {"amount": {"amount": 1000, "currency": "BRL"}, "note": "Cortesia"},
     # tickets
+    "AttachmentUploadIn": {"filename": "print.png", "content_type": "image/png", "size": 80},
+    "TicketIn": {"department": "technical_support", "subject": "Site fora do ar", "message": "Não abre."},
+    "ReplyIn": {"message": "Mais detalhes."},
+    "CallbackIn": {"phone": "+55 11 98765-4321", "window": "morning", "reason": "Ligar sobre o servidor."},
+    "StaffMessageIn": {"message": "Verificando."},
+    "StaffTicketPatch": {"priority": "high"},
 }
 
 
@@ -154,7 +170,13 @@ def world(aws) -> World:
             "session_id": session.session_id,
         }
         # invoices: add the ids of this account's invoice resources to ids[label] here
+        from support.billing import given_invoice_with_credit_note
+
+        ids[label] |= given_invoice_with_credit_note(account_id)
         # tickets: add the ids of this account's ticket resources to ids[label] here
+        from support.tickets import given_ticket_with_attachment
+
+        ids[label] |= given_ticket_with_attachment(account_id, owner)
     # Invitation tokens are only in the emails; an unknown token must 404 like another's would.
     ids["b"]["token"] = "b-invitation-token-that-is-not-yours"
     secrets = ["Beta Secreta", "contact-b@example.com", "Secret subject b", "b-domain.com.br", b]

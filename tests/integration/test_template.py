@@ -120,7 +120,9 @@ def test_every_state_machine_is_referenced_with_its_substitutions():
         assert str(path.relative_to(template.ROOT)) in referenced, f"{path.name} is not used by template.yaml"
 
 
-@pytest.mark.parametrize("definition", [d for d in template.functions().values() if d.events_of("Api")], ids=lambda d: d.folder)
+@pytest.mark.parametrize(
+    "definition", [d for d in template.functions().values() if d.events_of("Api")], ids=lambda d: d.folder
+)
 def test_every_served_route_is_in_the_template_and_back(definition):
     from devstack import routes
 

@@ -103,7 +103,31 @@ def test_unexpected_errors_leak_nothing():
     assert "secret" not in response["body"]
 
 
-def test_signed_in_routes_refuse_missing_claims():
+class OneSessionReader:
+    """A fake access reader knowing one live session."""
+
+    def __init__(self, session_key: str, user_id: str) -> None:
+        from datetime import UTC, datetime, timedelta
+
+        from balcao.domain.identity import Session, SessionKind
+
+        now = datetime.now(UTC)
+        self.session = Session(
+            session_key, "S1", user_id, "u@example.com", "en", SessionKind.API, now, now, now + timedelta(days=1)
+        )
+
+    def load(self, session_key, user_id, account_id, *, with_account=False, with_user=False):
+        from balcao.services.ports import AccessRead
+
+        return AccessRead(session=self.session if session_key == self.session.session_key else None)
+
+
+def test_signed_in_routes_refuse_missing_claims_and_unknown_sessions(monkeypatch):
+    monkeypatch.setattr(access, "_reader", OneSessionReader("live-session", "u1"))
     app = build_app()
     assert call(app, api_event("GET", "/conflict"))["statusCode"] == 401
-    assert call(app, api_event("GET", "/conflict", claims=claims_for("u1")))["statusCode"] == 409
+    assert call(app, api_event("GET", "/conflict", claims=claims_for("u1", session_key="revoked")))["statusCode"] == 401
+    assert (
+        call(app, api_event("GET", "/conflict", claims=claims_for("u1", session_key="live-session")))["statusCode"]
+        == 409
+    )

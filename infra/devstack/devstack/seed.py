@@ -12,6 +12,8 @@ from typing import Any
 
 import boto3
 
+from devstack.seed_invoices import seed_invoices
+
 DEMO_PASSWORD = "Balcao-demo-2026!"
 STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # local-only; printed in the banner
 
@@ -130,10 +132,123 @@ def seed_logins(context: SeedContext) -> None:
             context.account_ids[login.email].append(account.account_id)
 
 
+def seed_tickets(context: SeedContext) -> None:
+    """Open tickets: Ana's Brazilian account waits for an answer, her Spanish account was answered, Bruno replied
+    to a staff answer (with an internal note). Written through the ticket store, without events (no emails)."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from balcao.adapters.clock import app_clock
+    from balcao.domain.ids import new_ulid
+    from balcao.domain.tickets import (
+        MessageKind,
+        Person,
+        Ticket,
+        TicketKind,
+        TicketMessage,
+        TicketPriority,
+        TicketStatus,
+        after_customer_reply,
+        after_staff_reply,
+    )
+    from balcao.runtime.tickets_composition import ticket_store
+
+    store = ticket_store()
+    now = app_clock().now()
+    staff = Person(context.user_ids["staff@example.com"], "Equipe Balcão", "staff@example.com", "en")
+    ana = Person(context.user_ids["ana@example.com"], "Ana Souza", "ana@example.com", "pt-BR")
+    bruno = Person(context.user_ids["bruno@example.com"], "Bruno Lima", "bruno@example.com", "pt-BR")
+    brazilian, spanish = context.account_ids["ana@example.com"]
+    demos = [
+        # (account, name, number, customer, department, priority, subject, message, replies: (author, kind, text))
+        (
+            brazilian,
+            "Ana Souza Design",
+            "100001",
+            ana,
+            "technical_support",
+            TicketPriority.HIGH,
+            "Erro ao conectar ao banco de dados no site anasouza.com.br",
+            'Desde hoje de manhã o site mostra "Error establishing a database connection".\n'
+            "Passos: abrir https://anasouza.com.br. Não mudei nada no painel.",
+            [],
+        ),
+        (
+            spanish,
+            "Ana Souza Estudio",
+            "100002",
+            replace(ana, language="es"),
+            "billing",
+            TicketPriority.MEDIUM,
+            "Duda sobre la factura de renovación",
+            "¿La factura de renovación incluye el dominio o se paga aparte?",
+            [
+                (
+                    staff,
+                    MessageKind.STAFF,
+                    "Hola, Ana: la renovación incluye el dominio. No tienes que pagar nada aparte.",
+                )
+            ],
+        ),
+        (
+            context.account_ids["bruno@example.com"][0],
+            "Bruno Lima",
+            "100003",
+            bruno,
+            "technical_support",
+            TicketPriority.LOW,
+            "E-mails indo para o spam no Outlook",
+            "Os e-mails que envio para clientes com Outlook estão caindo na caixa de spam.",
+            [
+                (staff, MessageKind.STAFF, "Olá, Bruno! Configuramos SPF e DKIM no seu domínio. Pode testar de novo?"),
+                (staff, MessageKind.NOTE, "DKIM publicado às 10h; se continuar, verificar reputação do IP."),
+                (bruno, MessageKind.CUSTOMER, "Testei agora e ainda foi para o spam."),
+            ],
+        ),
+    ]
+    for account_id, account_name, number, customer, department, priority, subject, message, replies in demos:
+        opened_at = now - timedelta(days=2)
+        ticket = Ticket(
+            ticket_id=new_ulid(),
+            account_id=account_id,
+            account_name=account_name,
+            number=number,
+            kind=TicketKind.ISSUE,
+            department=department,
+            subject=subject,
+            status=TicketStatus.OPEN,
+            priority=priority,
+            opened_by=customer,
+            created_at=opened_at,
+            last_activity_at=opened_at,
+            waiting_since=opened_at,
+        )
+        first = TicketMessage(
+            new_ulid(), ticket.ticket_id, account_id, MessageKind.CUSTOMER, customer, message, opened_at
+        )
+        store.open_ticket(ticket, first, [], [])
+        ticket = replace(ticket, version=1)
+        for hours, (author, kind, text) in enumerate(replies, start=1):
+            at = opened_at + timedelta(hours=hours)
+            after = None
+            if kind is MessageKind.STAFF:
+                after = after_staff_reply(ticket, at)
+            elif kind is MessageKind.CUSTOMER:
+                after = after_customer_reply(ticket, at)
+            store.add_message(
+                ticket, after, TicketMessage(new_ulid(), ticket.ticket_id, account_id, kind, author, text, at), [], []
+            )
+            if after is not None:
+                ticket = replace(after, version=ticket.version + 1)
+        context.facts.setdefault("tickets", []).append(f"#{number} {ticket.status.value}")
+
+
 STEPS: list[Callable[[SeedContext], None]] = [
     seed_logins,
     # invoices
+    seed_invoices,
     # tickets
+    seed_tickets,
 ]
 
 

@@ -23,7 +23,9 @@ class S3Documents:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = boto3.client("s3")
+            from botocore.config import Config
+
+            self._client = boto3.client("s3", config=Config(signature_version="s3v4"))
         return self._client
 
     def put(self, key: str, body: bytes, content_type: str) -> None:

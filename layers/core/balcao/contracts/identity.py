@@ -33,8 +33,8 @@ class Timestamped(BaseModel):
 # --- access ----------------------------------------------------------------------------------------------------
 class SignupRequest(Body):
     email: str = EmailText
-    password: str = Field(min_length=1, max_length=256)
-    name: str = Field(min_length=1, max_length=120)
+    password: str = Field(max_length=256)  # the policy is checked with the other fields, all reported at once
+    name: str = Field(max_length=120)
     language: Language = "pt-BR"
     accept_terms: bool
 

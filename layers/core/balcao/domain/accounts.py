@@ -66,6 +66,8 @@ class Membership:
     require_mfa: bool = False
     user_email: str = ""
     user_name: str = ""
+    notice_email: str = ""  # copies of the account's, so a page needs no profile read
+    hosted_domains: tuple[str, ...] = ()
 
     @property
     def is_owner(self) -> bool:
@@ -133,6 +135,8 @@ class AccountProfile:
     status: AccountStatus = AccountStatus.ACTIVE
     closure_requested_at: datetime | None = None
     terms_version: str | None = None
+    anonymise_after: str | None = None  # ISO day: a closed account's personal data goes after fiscal retention
+    hosted_domains: tuple[str, ...] = ()  # domains of its services, kept by the services capability
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from balcao.adapters.clock import app_clock
-from balcao.domain.accounts import Membership, Permission, authorize
-from balcao.domain.errors import ForbiddenError, UnauthenticatedError
-from balcao.domain.identity import Session, StaffMfaRequiredError
+from balcao.domain.accounts import AccountProfile, Membership, Permission, authorize
+from balcao.domain.errors import ForbiddenError, NotFoundError, UnauthenticatedError
+from balcao.domain.identity import Session, StaffMfaRequiredError, User
 from balcao.domain.principal import Principal, StaffRole
 from balcao.runtime.auth import principal_from_claims
+from balcao.services.ports import AccessReader
 
 ACCESS_EXTENSION = "x-balcao-access"
 PERMISSION_EXTENSION = "x-balcao-permission"
@@ -32,12 +33,6 @@ SERVICE_SCOPED_EXTENSION = "x-balcao-service-scoped"
 OWNER_ONLY_EXTENSION = "x-balcao-owner-only"
 
 Middleware = Callable[[APIGatewayRestResolver, NextMiddleware], Response[Any]]
-
-
-class AccessReader(Protocol):
-    def load(self, session_key: str, account_id: str | None, user_id: str) -> tuple[Session | None, Membership | None]:
-        """The session record and (when ``account_id``) the caller's membership, in one read."""
-        ...
 
 
 _reader: AccessReader | None = None
@@ -58,21 +53,28 @@ def claims_of(app: APIGatewayRestResolver) -> dict[str, Any] | None:
     return dict(claims) if claims else None
 
 
-def load_principal(app: APIGatewayRestResolver, account_id: str | None = None) -> Principal:
-    """The caller, with their live session (and membership of ``account_id``), loaded once per request."""
+def load_principal(
+    app: APIGatewayRestResolver, account_id: str | None = None, *, with_account: bool = False, with_user: bool = False
+) -> Principal:
+    """The caller with their live session (and, as asked, membership, account and user), loaded once per request."""
     cached = app.context.get("principal")
-    if isinstance(cached, Principal) and (account_id is None or "membership" in app.context):
+    if isinstance(cached, Principal):
         return cached
     principal = principal_from_claims(claims_of(app))
     if principal.session_key is None:
         raise UnauthenticatedError()
-    session, membership = access_reader().load(principal.session_key, account_id, principal.user_id)
+    read = access_reader().load(
+        principal.session_key, principal.user_id, account_id, with_account=with_account, with_user=with_user
+    )
+    session = read.session
     if session is None or session.user_id != principal.user_id or not session.is_active(app_clock().now()):
         raise UnauthenticatedError()
     principal = replace(principal, email=session.email, mfa_passed=session.mfa_passed, language=session.language)
-    app.context.update(principal=principal, session=session, language=session.language)
-    if account_id is not None:
-        app.context["membership"] = membership
+    app.context.update(principal=principal, session=session, language=session.language, membership=read.membership)
+    if with_account:
+        app.context["account"] = read.account
+    if with_user:
+        app.context["user"] = read.user
     return principal
 
 
@@ -87,6 +89,22 @@ def current_session(app: APIGatewayRestResolver) -> Session:
     return session
 
 
+def current_account(app: APIGatewayRestResolver) -> AccountProfile:
+    """The path's account profile, read with the authorization (routes declared ``with_account=True``)."""
+    account = app.context.get("account")
+    if not isinstance(account, AccountProfile):
+        raise NotFoundError()
+    return account
+
+
+def current_user(app: APIGatewayRestResolver) -> User:
+    """The caller's own user record, read with the session (routes declared ``signed_in(with_user=True)``)."""
+    user = app.context.get("user")
+    if not isinstance(user, User):
+        raise UnauthenticatedError()
+    return user
+
+
 def current_membership(app: APIGatewayRestResolver) -> Membership:
     membership = app.context.get("membership")
     if not isinstance(membership, Membership):
@@ -94,9 +112,12 @@ def current_membership(app: APIGatewayRestResolver) -> Membership:
     return membership
 
 
-def _signed_in_middleware(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    load_principal(app)
-    return next_middleware(app)
+def _signed_in_middleware(with_user: bool) -> Middleware:
+    def require_session(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+        load_principal(app, with_user=with_user)
+        return next_middleware(app)
+
+    return require_session
 
 
 def _staff_middleware(allowed: frozenset[StaffRole]) -> Middleware:
@@ -111,11 +132,13 @@ def _staff_middleware(allowed: frozenset[StaffRole]) -> Middleware:
     return require_staff
 
 
-def _account_middleware(permission: Permission | None, owner_only: bool, service_scoped: bool) -> Middleware:
+def _account_middleware(
+    permission: Permission | None, owner_only: bool, service_scoped: bool, with_account: bool
+) -> Middleware:
     def require_membership(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
         parameters = app.current_event.path_parameters or {}
         account_id = parameters.get("account_id", "")
-        principal = load_principal(app, account_id)
+        principal = load_principal(app, account_id, with_account=with_account)
         app.context["membership"] = authorize(
             app.context.get("membership"),
             permission,
@@ -140,9 +163,10 @@ def public(*, rate_limited: bool = False) -> dict[str, Any]:
     return {"openapi_extensions": extensions}
 
 
-def signed_in() -> dict[str, Any]:
-    """Any signed-in user, acting on their own data (``/api/me/…``, invitations)."""
-    return {"openapi_extensions": {ACCESS_EXTENSION: "self"}, "middlewares": [_signed_in_middleware]}
+def signed_in(*, with_user: bool = False) -> dict[str, Any]:
+    """Any signed-in user, acting on their own data (``/api/me/…``, invitations); ``with_user`` reads their record
+    in the same call as the session."""
+    return {"openapi_extensions": {ACCESS_EXTENSION: "self"}, "middlewares": [_signed_in_middleware(with_user)]}
 
 
 def staff(*roles: StaffRole) -> dict[str, Any]:
@@ -155,11 +179,16 @@ def staff(*roles: StaffRole) -> dict[str, Any]:
 
 
 def account(
-    permission: Permission | None = None, *, owner_only: bool = False, service_scoped: bool = False
+    permission: Permission | None = None,
+    *,
+    owner_only: bool = False,
+    service_scoped: bool = False,
+    with_account: bool = False,
 ) -> dict[str, Any]:
     """A member of the path's account holding ``permission`` (the owner holds all); otherwise 404.
 
-    ``service_scoped``: technical delegates may call it, for their own service only.
+    ``service_scoped``: technical delegates may call it, for their own service only. ``with_account``: the account's
+    profile is read in the same call as the authorization (``current_account(app)``).
     """
     extensions: dict[str, Any] = {ACCESS_EXTENSION: "account"}
     if permission is not None:
@@ -170,5 +199,5 @@ def account(
         extensions[SERVICE_SCOPED_EXTENSION] = True
     return {
         "openapi_extensions": extensions,
-        "middlewares": [_account_middleware(permission, owner_only, service_scoped)],
+        "middlewares": [_account_middleware(permission, owner_only, service_scoped, with_account)],
     }

@@ -11,6 +11,8 @@ from balcao.domain.ids import new_ulid
 from balcao.domain.principal import Principal
 from balcao.services.ports import AuditLog, Clock
 
+SECRET_PATH_PARAMETERS = frozenset({"token"})
+
 
 class RequestAuditor:
     """Builds the entry from the request (route, path ids, caller, source IP, request id) and records it.
@@ -30,7 +32,8 @@ class RequestAuditor:
         event = app.current_event
         route = app.context.get("_route")
         rule = getattr(route, "openapi_path", None) or event.resource or event.path
-        path_ids = {k: v for k, v in (event.path_parameters or {}).items() if v}
+        # Secrets in paths (invitation tokens) never reach the audit log.
+        path_ids = {k: v for k, v in (event.path_parameters or {}).items() if v and k not in SECRET_PATH_PARAMETERS}
         account_id = path_ids.get("account_id") or app.context.get("audit_account_id")
         self._log.record(
             AuditEntry(

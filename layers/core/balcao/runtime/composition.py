@@ -35,6 +35,10 @@ def company() -> CompanySettings:
     return load_company_settings(settings_store())
 
 
+def identity_provider() -> CognitoIdentityProvider:
+    return _provider()
+
+
 @cache
 def _provider() -> CognitoIdentityProvider:
     settings = load_settings()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from balcao.domain.accounts import (
@@ -49,6 +49,8 @@ class AccountStore(Protocol):
     def membership(self, account_id: str, user_id: str) -> Membership | None: ...
 
     def members(self, account_id: str) -> list[Membership]: ...
+
+    def people(self, account_id: str) -> tuple[list[Membership], list[Invitation]]: ...
 
     def memberships_of(self, user_id: str) -> list[Membership]: ...
 
@@ -123,11 +125,9 @@ class ContactWarnings:
         return found
 
 
-def contact_warnings(
-    account: AccountProfile, contacts: Sequence[Contact], hosted_domains: Sequence[str]
-) -> ContactWarnings:
+def contact_warnings(notice_email: str, hosted_domains: Sequence[str], contacts: Sequence[Contact]) -> ContactWarnings:
     """Seed 002: every address on a domain the customer hosts with us; seed 000: mail domains that filter."""
-    addresses = [account.notice_email, *(c.email for c in contacts)]
+    addresses = [notice_email, *(c.email for c in contacts)]
     hosted = {d.lower() for d in hosted_domains}
     on_own = bool(hosted) and all(email_domain(a) in hosted for a in addresses)
     filtering = tuple(a for a in addresses if filters_hosting_mail(a))
@@ -220,12 +220,18 @@ class Accounts:
             raise InvalidInputError.single(name, N_("This field is not allowed."), "not_allowed")
         return validators[name]()
 
-    def request_closure(self, account_id: str) -> AccountProfile:
+    def request_closure(self, account_id: str, fiscal_years: int) -> AccountProfile:
+        """Recorded and shown to staff; personal data is anonymised once fiscal retention allows (invoices stay)."""
         before = self.profile(account_id)
         if before.status is not AccountStatus.ACTIVE:
             raise ConflictError(N_("The closure of this account was already requested."))
         now = self.clock.now()
-        after = replace(before, status=AccountStatus.CLOSURE_REQUESTED, closure_requested_at=now)
+        after = replace(
+            before,
+            status=AccountStatus.CLOSURE_REQUESTED,
+            closure_requested_at=now,
+            anonymise_after=(now + timedelta(days=366 * fiscal_years)).date().isoformat(),
+        )
         self.store.save_account(before, after, [new_event("account.closure_requested", now, account_id=account_id)])
         return after
 
@@ -393,6 +399,10 @@ class Accounts:
     def invitations(self, account_id: str) -> list[Invitation]:
         return self.store.invitations(account_id)
 
+    def people(self, account_id: str) -> tuple[list[Membership], list[Invitation]]:
+        """Members and invitations together (the users page)."""
+        return self.store.people(account_id)
+
     def revoke_invitation(self, account_id: str, invitation_id: str) -> None:
         invitation = self.store.invitation(account_id, invitation_id)
         if invitation is None:
@@ -424,6 +434,8 @@ class Accounts:
             require_mfa=account.require_mfa,
             user_email=user_email.strip().lower(),
             user_name=user_name,
+            notice_email=account.notice_email,
+            hosted_domains=account.hosted_domains,
         )
         self.store.accept_invitation(invitation, token, membership, now)
         return membership

@@ -240,7 +240,14 @@ class Auth:
             terms_version=TERMS_VERSION,
         )
         owner = Membership(
-            account_id, user_id, Role.OWNER, ALL_PERMISSIONS, account.name, user_email=email, user_name=user.name
+            account_id,
+            user_id,
+            Role.OWNER,
+            ALL_PERMISSIONS,
+            account.name,
+            user_email=email,
+            user_name=user.name,
+            notice_email=email,
         )
         code = totp.new_numeric_code()
         stored = OneTimeCode(

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from balcao.domain.errors import InvalidInputError, problems_from_validation
+from balcao.services.invoice_settings import InvoiceSettings
 from balcao.services.ports import SettingsStore
 
 LanguageCode = Literal["pt-BR", "es", "en"]
@@ -96,6 +97,86 @@ class RetentionSettings(Section):
 
     email_log_days: int = Field(default=730, ge=30, le=3650)
     audit_log_days: int = Field(default=1825, ge=365, le=3650)
+    fiscal_years: int = Field(default=5, ge=1, le=15)  # after a closure, personal data is anonymised then
+
+
+# --- tickets: departments (with what each is for, in every language), auto-close, the callback department ---------
+def _every_language(texts: dict[LanguageCode, str]) -> dict[LanguageCode, str]:
+    if set(texts) != {"pt-BR", "es", "en"} or not all(t.strip() for t in texts.values()):
+        raise ValueError("give a text in pt-BR, es and en")
+    return texts
+
+
+class TicketDepartment(Section):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")
+    name: dict[LanguageCode, str]
+    description: dict[LanguageCode, str]
+    notification_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+    @field_validator("name", "description")
+    @classmethod
+    def in_every_language(cls, texts: dict[LanguageCode, str]) -> dict[LanguageCode, str]:
+        if any(len(t) > 300 for t in texts.values()):
+            raise ValueError("at most 300 characters")
+        return _every_language(texts)
+
+
+DEFAULT_TICKET_DEPARTMENTS = (
+    TicketDepartment(
+        code="technical_support",
+        name={"pt-BR": "Suporte Técnico", "es": "Soporte técnico", "en": "Technical Support"},
+        description={
+            "pt-BR": "Site fora do ar, problemas com e-mails, dificuldades com o painel de controle (cPanel/Plesk), "
+            "erros de programação.",
+            "es": "Web caída, problemas con el correo, dificultades con el panel de control (cPanel/Plesk), errores "
+            "de programación.",
+            "en": "Website down, email problems, trouble with the control panel (cPanel/Plesk), programming errors.",
+        },
+    ),
+    TicketDepartment(
+        code="billing",
+        name={"pt-BR": "Financeiro", "es": "Facturación", "en": "Billing"},
+        description={
+            "pt-BR": "Dúvidas sobre faturas, pagamentos, cobranças, renovações e cancelamentos.",
+            "es": "Dudas sobre facturas, pagos, cobros, renovaciones y bajas.",
+            "en": "Questions about invoices, payments, charges, renewals and cancellations.",
+        },
+    ),
+    TicketDepartment(
+        code="sales",
+        name={"pt-BR": "Vendas", "es": "Ventas", "en": "Sales"},
+        description={
+            "pt-BR": "Informações sobre novos serviços, upgrades de planos ou dúvidas comerciais.",
+            "es": "Información sobre nuevos servicios, cambios de plan o dudas comerciales.",
+            "en": "New services, plan upgrades or other commercial questions.",
+        },
+    ),
+)
+
+
+class TicketSettings(Section):
+    departments: tuple[TicketDepartment, ...] = Field(default=DEFAULT_TICKET_DEPARTMENTS, min_length=1, max_length=20)
+    auto_close_days: int | None = Field(default=7, ge=1, le=90)  # answered tickets close after this; None: never
+    callback_department: str = "technical_support"  # where phone callback requests go
+
+    @field_validator("departments")
+    @classmethod
+    def unique_codes(cls, departments: tuple[TicketDepartment, ...]) -> tuple[TicketDepartment, ...]:
+        codes = [d.code for d in departments]
+        if len(set(codes)) != len(codes):
+            raise ValueError("department codes must be unique")
+        return departments
+
+    @field_validator("callback_department")
+    @classmethod
+    def known_department(cls, code: str, info: ValidationInfo) -> str:
+        departments = info.data.get("departments") or ()
+        if code not in {d.code for d in departments}:
+            raise ValueError("not one of the departments")
+        return code
+
+    def department(self, code: str) -> TicketDepartment | None:
+        return next((d for d in self.departments if d.code == code), None)
 
 
 class CompanySettings(Section):
@@ -106,7 +187,9 @@ class CompanySettings(Section):
     identity: IdentitySettings = IdentitySettings()
     retention: RetentionSettings = RetentionSettings()
     # invoices
+    invoices: InvoiceSettings = InvoiceSettings()
     # tickets
+    tickets: TicketSettings = TicketSettings()
 
 
 def load_company_settings(store: SettingsStore) -> CompanySettings:

@@ -58,7 +58,16 @@ EMAILS: dict[str, EmailSpec] = {
     "identity.invitation": _security("invitation", "accept_url"),
     "identity.export_ready": _security("export_ready", "download_url"),
     # invoices
+    "invoice.created": EmailSpec("invoice_created", Audience.ACCOUNT, Department.BILLING, attach_invoice_pdf=True),
+    "invoice.paid": EmailSpec("payment_received", Audience.ACCOUNT, Department.BILLING),
+    "invoice.partially_paid": EmailSpec("payment_received", Audience.ACCOUNT, Department.BILLING),
+    "credit.added": EmailSpec("credit_added", Audience.ACCOUNT, Department.BILLING),
     # tickets
+    "ticket.opened": EmailSpec("ticket_opened", Audience.ACCOUNT, Department.SUPPORT),
+    "ticket.replied": EmailSpec("ticket_reply", Audience.ACCOUNT, Department.SUPPORT),
+    "ticket.auto_closed": EmailSpec("ticket_auto_closed", Audience.ACCOUNT, Department.SUPPORT),
+    "ticket.callback_requested": EmailSpec("callback_requested", Audience.ACCOUNT, Department.SUPPORT),
+    "ticket.staff_alert": EmailSpec("ticket_staff_alert", Audience.USER, Department.SUPPORT),
 }
 
 

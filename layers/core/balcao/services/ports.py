@@ -7,11 +7,14 @@ tests pass fakes. Each capability adds the ports it needs here.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from balcao.domain.accounts import AccountProfile, Membership
 from balcao.domain.audit import AuditEntry
 from balcao.domain.email import OutgoingEmail
+from balcao.domain.identity import Session, User
 from balcao.domain.provisioning import AccountStatus, ProvisionedAccount, ProvisioningRequest
 
 
@@ -76,3 +79,27 @@ class Provisioner(Protocol):
     def sso_url(self, username: str, service: str = "cpaneld") -> str: ...
 
     def status(self, username: str) -> AccountStatus: ...
+
+
+@dataclass
+class AccessRead:
+    """What the principal loader read in its one call."""
+
+    session: Session | None = None
+    membership: Membership | None = None
+    account: AccountProfile | None = None
+    user: User | None = None
+
+
+class AccessReader(Protocol):
+    def load(
+        self,
+        session_key: str,
+        user_id: str,
+        account_id: str | None,
+        *,
+        with_account: bool = False,
+        with_user: bool = False,
+    ) -> AccessRead:
+        """The session record and, as asked, the membership, the account's profile and the user — in one read."""
+        ...

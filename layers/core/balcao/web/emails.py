@@ -8,6 +8,7 @@ Every link is absolute, built from the public base URL. Templates see ``data`` (
 from __future__ import annotations
 
 from collections.abc import Mapping
+from html import unescape
 from typing import Any
 
 from balcao.services.notifications import RenderedEmail
@@ -29,4 +30,5 @@ class JinjaEmailRenderer:
         subject = "".join(html_template.blocks["subject"](html_template.new_context(variables))).strip()
         html = html_template.render(variables)
         text = env.get_template(f"email/{template}.txt").render(variables)
-        return RenderedEmail(subject=" ".join(subject.split()), text=text.strip() + "\n", html=html)
+        # The subject block is rendered escaped (it is also the HTML title); the header is plain text.
+        return RenderedEmail(subject=" ".join(unescape(subject).split()), text=text.strip() + "\n", html=html)

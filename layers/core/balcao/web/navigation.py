@@ -29,6 +29,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("/users", N_("Users"), owner_only=True),
     NavItem("/emails", N_("Emails"), Permission.EMAILS),
     NavItem("/profile", N_("Profile"), Permission.PROFILE),
+    NavItem("/audit", N_("Audit log"), owner_only=True),
     NavItem("/security", N_("Security")),
 ]
 

@@ -44,6 +44,20 @@ NOTICES: dict[str, str] = {
     "signed_out": N_("You are signed out."),
     "confirmed": N_("Your email is confirmed. You can sign in now."),
     "password_reset": N_("If the code was right, your password was changed. Sign in with the new one."),
+    "contact_added": N_("The contact was added."),
+    "contact_removed": N_("The contact was removed."),
+    "invited": N_("The invitation is on its way."),
+    "invitation_revoked": N_("The invitation was revoked."),
+    "invitation_accepted": N_("Welcome! The account is now in your client area."),
+    "user_removed": N_("The user was removed from the account."),
+    "owner_transferred": N_("The ownership was transferred."),
+    "left_account": N_("You left the account."),
+    "export_requested": N_("We are preparing the export. We email a download link when it is ready."),
+    "closure_requested": N_("The closure was requested. Our team will contact you."),
+    "password_changed": N_("Your password was changed. Your other sessions were signed out."),
+    "mfa_disabled": N_("Two-factor authentication is off."),
+    "email_changed": N_("Your sign-in email was changed."),
+    "session_revoked": N_("The session was signed out."),
 }
 
 ERROR_TITLES: dict[int, str] = {

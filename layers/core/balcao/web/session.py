@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from balcao.domain.accounts import Membership, Permission, authorize
-from balcao.domain.identity import Session
+from balcao.domain.identity import Session, User
 from balcao.web.portal import PortalRequest, SignInRequired, cookie_header, current_request
 
 SECURE_SESSION_COOKIE = "__Host-balcao"
@@ -41,6 +41,7 @@ def clear_session_cookie(request: PortalRequest) -> str:
 @dataclass
 class PortalUser:
     session: Session
+    profile: User
     memberships: list[Membership]
     current: Membership | None
 
@@ -60,20 +61,21 @@ class PortalUser:
 def identify(
     request: PortalRequest,
     live_session: Callable[[str], Session | None],
-    memberships_of: Callable[[str], Sequence[Membership]],
+    user_with_memberships: Callable[[str], tuple[User | None, Sequence[Membership]]],
 ) -> PortalUser | None:
-    """The signed-in user of this request (session + memberships: 2 reads), or None."""
+    """The signed-in user of this request (the session, then the user with their memberships: 2 reads), or None."""
     cookie = request.cookies.get(session_cookie_name(request.secure_cookies))
     if not cookie:
         return None
     session = live_session(cookie)
-    if session is None:
+    profile, found = user_with_memberships(session.user_id) if session is not None else (None, [])
+    if session is None or profile is None:
         request.new_cookies.append(clear_session_cookie(request))
         return None
-    memberships = sorted(memberships_of(session.user_id), key=lambda m: (m.is_delegate, m.account_name.lower()))
+    memberships = sorted(found, key=lambda m: (m.is_delegate, m.account_name.lower()))
     wanted = request.cookies.get(ACCOUNT_COOKIE)
     current = next((m for m in memberships if m.account_id == wanted), None) or next(iter(memberships), None)
-    return PortalUser(session=session, memberships=memberships, current=current)
+    return PortalUser(session=session, profile=profile, memberships=memberships, current=current)
 
 
 def portal_user(app: APIGatewayRestResolver) -> PortalUser | None:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from balcao.adapters.dynamodb import keys
+from balcao.adapters.dynamodb.cursors import TABLE_KEY, encode_cursor, start_key
 from balcao.adapters.dynamodb.models import (
     AccountItem,
     AuditItem,
+    BalcaoItem,
     ContactItem,
     ExportItem,
     InvitationItem,
@@ -61,9 +61,14 @@ def account_item(account: AccountProfile) -> AccountItem:
         created_at=account.created_at,
         closure_requested_at=account.closure_requested_at,
         terms_version=account.terms_version,
+        anonymise_after=account.anonymise_after,
+        hosted_domains=list(account.hosted_domains) or None,
     )
     item.gsi1pk = keys.gsi1_name_pk(account.name)
     item.gsi1sk = keys.gsi1_name_sk(account.name, account.account_id)
+    if account.anonymise_after and account.status is not AccountStatus.CLOSED:
+        item.gsi3pk = keys.QUEUE_CLOSURES
+        item.gsi3sk = keys.gsi3_queue_sk(account.anonymise_after, account.account_id)
     return item
 
 
@@ -93,6 +98,8 @@ def account_from_item(item: AccountItem) -> AccountProfile:
         status=AccountStatus(item.status),
         closure_requested_at=item.closure_requested_at,
         terms_version=item.terms_version,
+        anonymise_after=item.anonymise_after,
+        hosted_domains=tuple(str(d) for d in item.hosted_domains or []),
     )
 
 
@@ -102,6 +109,10 @@ def member_item(membership: Membership, joined_at: datetime) -> MemberItem:
         sk=keys.member_sk(membership.user_id),
         gsi1pk=keys.gsi1_user_pk(membership.user_id),
         gsi1sk=keys.gsi1_membership_sk(membership.account_id),
+        gsi2pk=keys.gsi2_people_pk(membership.account_id),
+        gsi2sk=keys.member_sk(membership.user_id),
+        notice_email=membership.notice_email or None,
+        hosted_domains=list(membership.hosted_domains) or None,
         account_id=membership.account_id,
         user_id=membership.user_id,
         role=membership.role.value,
@@ -126,6 +137,8 @@ def membership_from_item(item: MemberItem) -> Membership:
         require_mfa=bool(item.require_mfa),
         user_email=item.user_email,
         user_name=item.user_name,
+        notice_email=item.notice_email or "",
+        hosted_domains=tuple(str(d) for d in item.hosted_domains or []),
     )
 
 
@@ -174,22 +187,6 @@ def audit_from_item(item: AuditItem) -> AuditEntry:
     )
 
 
-def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
-    if not last_key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(last_key, sort_keys=True).encode()).decode()
-
-
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError):
-        return None
-    return decoded
-
-
 # --- the store -----------------------------------------------------------------------------------------------------
 class DynamoAccountStore:
     def account(self, account_id: str) -> AccountProfile | None:
@@ -223,11 +220,17 @@ class DynamoAccountStore:
         item = account_item(after)
         item.version = current.version
         transaction.save(item, error=CONCURRENT_CHANGE)
-        if after.name != before.name or after.require_mfa != before.require_mfa:
+        copied = ("name", "require_mfa", "notice_email", "hosted_domains")
+        if any(getattr(after, field) != getattr(before, field) for field in copied):
             for member in self.members(after.account_id):
                 transaction.update(
                     member_item(member, current.created_at),
-                    actions=[MemberItem.account_name.set(after.name), MemberItem.require_mfa.set(after.require_mfa)],
+                    actions=[
+                        MemberItem.account_name.set(after.name),
+                        MemberItem.require_mfa.set(after.require_mfa),
+                        MemberItem.notice_email.set(after.notice_email),
+                        MemberItem.hosted_domains.set(list(after.hosted_domains)),  # type: ignore[arg-type]
+                    ],
                     condition=MemberItem.pk.exists(),
                 )
         if after.tax_id != before.tax_id:
@@ -291,6 +294,17 @@ class DynamoAccountStore:
         transaction.save(member_item(new_owner, current.created_at), condition=MemberItem.pk.exists())
         transaction.commit()
 
+    def people(self, account_id: str) -> tuple[list[Membership], list[Invitation]]:
+        """An account's members and invitations in one query (GSI2 ``PEOPLE#{account}``)."""
+        members: list[Membership] = []
+        invitations: list[Invitation] = []
+        for item in BalcaoItem.by_gsi2.query(keys.gsi2_people_pk(account_id)):
+            if isinstance(item, MemberItem):
+                members.append(membership_from_item(item))
+            elif isinstance(item, InvitationItem):
+                invitations.append(invitation_from_item(item))
+        return members, invitations
+
     # --- contacts -------------------------------------------------------------------------------------------
     def contacts(self, account_id: str) -> list[Contact]:
         return [
@@ -339,6 +353,8 @@ class DynamoAccountStore:
                 invited_by=invitation.invited_by,
                 created_at=invitation.created_at,
                 token_hash=keys.digest(token),
+                gsi2pk=keys.gsi2_people_pk(invitation.account_id),
+                gsi2sk=keys.invitation_sk(invitation.invitation_id),
             )
         )
         transaction.save(
@@ -396,7 +412,7 @@ class DynamoAccountStore:
             AuditItem.sk.startswith(keys.AUDIT_PREFIX),
             scan_index_forward=False,
             limit=limit,
-            last_evaluated_key=decode_cursor(cursor),
+            last_evaluated_key=start_key(cursor, {"pk": keys.account_pk(account_id)}, TABLE_KEY),
         )
         entries = [audit_from_item(i) for i in results]
         return entries, encode_cursor(results.last_evaluated_key)

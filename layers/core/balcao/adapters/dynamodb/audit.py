@@ -28,4 +28,6 @@ class DynamoAuditLog:
             source_ip=entry.source_ip,
             request_id=entry.request_id,
             staff=1 if entry.staff else 0,
+            gsi3pk=keys.retention_bucket("audit", entry.at.strftime("%Y-%m")),
+            gsi3sk=keys.gsi3_queue_sk(entry.at.isoformat(), entry.audit_id),
         ).save()

@@ -1,10 +1,10 @@
-"""The account's email log (``EMAIL#{ulid}`` items, newest first) and the account's services as the identity
-capability needs them (hosted domains for the contacts warning, a service's name for a delegate invitation)."""
+"""The account's email log (``EMAIL#{ulid}`` items, newest first), and a service's name as the identity capability
+needs it (a technical delegate's invitation)."""
 
 from __future__ import annotations
 
 from balcao.adapters.dynamodb import keys
-from balcao.adapters.dynamodb.accounts import decode_cursor, encode_cursor
+from balcao.adapters.dynamodb.cursors import TABLE_KEY, encode_cursor, start_key
 from balcao.adapters.dynamodb.models import EmailLogItem, ServiceItem
 from balcao.domain.accounts import Department
 from balcao.services.notifications import LoggedEmail
@@ -31,7 +31,7 @@ class DynamoEmailLog:
             EmailLogItem.sk.startswith(keys.EMAIL_PREFIX),
             scan_index_forward=False,
             limit=limit,
-            last_evaluated_key=decode_cursor(cursor),
+            last_evaluated_key=start_key(cursor, {"pk": keys.account_pk(account_id)}, TABLE_KEY),
         )
         entries = [logged_from_item(i) for i in results]
         return entries, encode_cursor(results.last_evaluated_key)
@@ -44,10 +44,6 @@ class DynamoEmailLog:
 
 
 class DynamoServiceDirectory:
-    def hosted_domains(self, account_id: str) -> list[str]:
-        items = ServiceItem.query(keys.account_pk(account_id), ServiceItem.sk.startswith(keys.SERVICE_PREFIX))
-        return sorted({i.domain.lower() for i in items if i.domain and i.status not in ("cancelled", "terminated")})
-
     def service_name(self, account_id: str, service_id: str) -> str | None:
         try:
             item = ServiceItem.get(keys.account_pk(account_id), keys.service_sk(service_id))

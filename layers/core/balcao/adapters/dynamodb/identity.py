@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from balcao.adapters.dynamodb import keys
-from balcao.adapters.dynamodb.accounts import DynamoAccountStore, account_item, member_item
+from balcao.adapters.dynamodb.accounts import DynamoAccountStore, account_item, member_item, membership_from_item
 from balcao.adapters.dynamodb.models import (
     AccountItem,
+    BalcaoItem,
     LookupItem,
     MemberItem,
     RateBucketItem,
@@ -83,6 +84,17 @@ class DynamoIdentityStore(DynamoAccountStore):
         except UserItem.DoesNotExist:
             return None
 
+    def user_with_memberships(self, user_id: str) -> tuple[User | None, list[Membership]]:
+        """The user's record and memberships in one query (GSI1 ``USER#{user}`` below ``SESSION#``)."""
+        user: User | None = None
+        memberships: list[Membership] = []
+        for item in BalcaoItem.by_gsi1.query(keys.gsi1_user_pk(user_id), BalcaoItem.gsi1sk < keys.SESSION_PREFIX):
+            if isinstance(item, UserItem):
+                user = user_from_item(item)
+            elif isinstance(item, MemberItem):
+                memberships.append(membership_from_item(item))
+        return user, memberships
+
     def create_signup(
         self, user: User, account: AccountProfile, owner: Membership, code: OneTimeCode, events: Sequence[DomainEvent]
     ) -> None:
@@ -103,6 +115,8 @@ class DynamoIdentityStore(DynamoAccountStore):
             created_at=user.created_at,
             terms_version=account.terms_version,
             terms_accepted_at=user.created_at,
+            gsi1pk=keys.gsi1_user_pk(user.user_id),
+            gsi1sk=keys.gsi1_user_profile_sk(),
             gsi3pk=keys.QUEUE_UNCONFIRMED_SIGNUPS,
             gsi3sk=keys.gsi3_queue_sk(user.created_at.isoformat(), user.user_id),
         )
@@ -126,6 +140,8 @@ class DynamoIdentityStore(DynamoAccountStore):
             UserItem(
                 pk=keys.user_pk(user.user_id),
                 sk=keys.PROFILE,
+                gsi1pk=keys.gsi1_user_pk(user.user_id),
+                gsi1sk=keys.gsi1_user_profile_sk(),
                 user_id=user.user_id,
                 email=user.email,
                 name=user.name,
@@ -174,6 +190,13 @@ class DynamoIdentityStore(DynamoAccountStore):
                     AccountItem(pk=keys.account_pk(membership.account_id), sk=keys.PROFILE),
                     actions=[AccountItem.notice_email.set(new_email)],
                     condition=AccountItem.notice_email == user.email,
+                )
+        for session in self.sessions_of(user.user_id):
+            if session.revoked_at is None:
+                transaction.update(
+                    SessionItem(pk=keys.session_pk(session.session_key), sk=keys.SESSION),
+                    actions=[SessionItem.email.set(new_email)],
+                    condition=SessionItem.pk.exists(),
                 )
         for event in events:
             transaction.emit(event)

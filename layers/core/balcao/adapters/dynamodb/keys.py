@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from datetime import UTC, datetime
 
 # --- sort-key constants and prefixes -------------------------------------------------------------------------
 SETTINGS = "COMPANY"
@@ -19,6 +20,7 @@ LOOKUP = "LOOKUP"
 SESSION = "SESSION"
 CODE = "CODE"
 CLAIM = "CLAIM"
+CHECKPOINT = "CHECKPOINT"
 BUCKET = "BUCKET"
 AUDIT_PREFIX = "AUDIT#"
 OUTBOX_PREFIX = "OUTBOX#"
@@ -34,6 +36,7 @@ SESSION_PREFIX = "SESSION#"
 # --- GSI3 work queues (gsi3pk) ---------------------------------------------------------------------------------
 QUEUE_UNCONFIRMED_SIGNUPS = "unconfirmed_signups"
 QUEUE_EXPORTS = "exports"
+QUEUE_CLOSURES = "closures"
 
 
 def digest(secret: str) -> str:
@@ -166,6 +169,17 @@ def gsi1_session_sk(session_id: str) -> str:
     return f"{SESSION_PREFIX}{session_id}"
 
 
+def gsi1_user_profile_sk() -> str:
+    """The user's own record in their GSI1 partition: it sorts after ``ACCOUNT#`` and before ``SESSION#``, so one
+    query returns a user with their memberships (the portal's sign-in read)."""
+    return PROFILE
+
+
+def gsi2_people_pk(account_id: str) -> str:
+    """GSI2 partition of an account's people: its members (``MEMBER#``) and its invitations (``INVITATION#``)."""
+    return f"PEOPLE#{account_id}"
+
+
 def gsi1_name_pk(name: str) -> str:
     """Staff search by name: GSI1 partition of the first two folded letters; the sort key is prefix-searched."""
     return f"NAME#{fold(name)[:2]}"
@@ -180,7 +194,147 @@ def gsi3_queue_sk(moment_or_day: str, item_id: str) -> str:
     return f"{moment_or_day}#{item_id}"
 
 
+def retention_bucket(kind: str, month: str) -> str:
+    """GSI3 partition of the log entries (``email`` or ``audit``) written in ``month`` (YYYY-MM), for retention."""
+    return f"RETAIN#{kind}#{month}"
+
+
+def job_checkpoint_pk(job: str) -> str:
+    return f"JOB#{job}"
+
+
 # --- invoices (keys of the invoices capability go here) ----------------------------------------------------------
+SUMMARY = "SUMMARY"  # an account's counts and totals (sort key under the account; also its GSI1 sort key)
+CREDIT_BALANCE = "CREDIT_BALANCE"  # sorts after every ``CREDIT#`` entry: first in a descending ledger query
+CREDIT_LEDGER_PREFIX = "CREDIT"  # begins_with: the ledger entries and the balance, nothing else
+SEQUENCE = "SEQUENCE"
+COVERAGE = "COVERAGE"
+INVOICE_PREFIX = "INVOICE#"
+CREDIT_NOTE_PREFIX = "CN#"
+PAYMENT_PREFIX = "PAYMENT#"
+CREDIT_PREFIX = "CREDIT#"
+DUE_PREFIX = "DUE#"
+QUEUE_OPEN_INVOICES = "open_invoices"  # GSI3: unpaid invoices by due date (late fees, dunning)
+QUEUE_UNPAID_FUNDS = "unpaid_funds"  # GSI3: unpaid add-funds invoices by due date (cancelled after it)
+
+
+def invoice_sk(invoice_id: str) -> str:
+    return f"{INVOICE_PREFIX}{invoice_id}"
+
+
+def credit_note_sk(credit_note_id: str) -> str:
+    return f"{CREDIT_NOTE_PREFIX}{credit_note_id}"
+
+
+def payment_sk(payment_id: str) -> str:
+    return f"{PAYMENT_PREFIX}{payment_id}"
+
+
+def credit_entry_sk(entry_id: str) -> str:
+    return f"{CREDIT_PREFIX}{entry_id}"
+
+
+def sequence_pk(sequence_id: str) -> str:
+    """An invoice-number sequence (a series in one year): ``last`` and the chain head."""
+    return f"SEQUENCE#{sequence_id}"
+
+
+def invoice_lookup_pk(invoice_id: str) -> str:
+    return f"INVOICEID#{invoice_id}"
+
+
+def invoice_number_lookup_pk(number: str) -> str:
+    """A number given once (invoice or credit note): the uniqueness guard and the lookup by number."""
+    return f"INVOICENO#{number}"
+
+
+def renewal_guard_pk(service_id: str, period_start: str) -> str:
+    """One renewal invoice per (service, period), however often or concurrently the run goes."""
+    return f"RENEWAL#{service_id}#{period_start}"
+
+
+def late_fee_lookup_pk(invoice_id: str) -> str:
+    """One late fee per overdue invoice."""
+    return f"LATEFEE#{invoice_id}"
+
+
+def provider_payment_pk(source: str, provider_ref: str) -> str:
+    """One settlement per (source, provider reference)."""
+    return f"PROVIDERPAY#{source}#{provider_ref}"
+
+
+def renewal_coverage_pk() -> str:
+    return "RENEWALS"
+
+
+def gsi1_invoices_pk(account_id: str) -> str:
+    """GSI1 partition of an account's issued invoices and its SUMMARY (first in a descending list)."""
+    return f"INVOICES#{account_id}"
+
+
+def gsi1_invoice_sk(invoice_id: str) -> str:
+    return f"{INVOICE_PREFIX}{invoice_id}"
+
+
+def gsi2_due_pk(day: str) -> str:
+    """GSI2 partition of the services whose next due date is ``day`` (YYYY-MM-DD); the renewal run's index."""
+    return f"{DUE_PREFIX}{day}"
+
+
+def gsi2_service_sk(service_id: str) -> str:
+    return f"{SERVICE_PREFIX}{service_id}"
 
 
 # --- tickets (keys of the tickets capability go here) ------------------------------------------------------------
+TICKET = "TICKET"  # the header's sort key in its ticket's partition
+TICKET_COUNTS = "TICKETCOUNTS"  # an account's ticket counts per status (sort key under the account)
+TICKET_COUNTS_GSI1 = "COUNTS"  # sorts after every ``ACTIVITY#`` key: first in a descending list
+MESSAGE_PREFIX = "MSG#"
+ATTACHMENT_PREFIX = "ATTACHMENT#"
+TICKET_ACTIVITY_PREFIX = "ACTIVITY#"
+QUEUE_ACTIVE_TICKETS = "TICKETQUEUE"  # GSI2 partition of every ticket that is not closed
+
+
+def sortable_moment(moment: datetime) -> str:
+    """A UTC instant with a fixed width (microseconds always present), so sort keys order like time."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def ticket_pk(ticket_id: str) -> str:
+    """A ticket's partition: its header (``TICKET``) and its messages (``MSG#{ulid}``)."""
+    return f"TICKET#{ticket_id}"
+
+
+def message_sk(message_id: str) -> str:
+    return f"{MESSAGE_PREFIX}{message_id}"
+
+
+def attachment_sk(attachment_id: str) -> str:
+    return f"{ATTACHMENT_PREFIX}{attachment_id}"
+
+
+def ticket_number_lookup_pk(number: str) -> str:
+    return f"TICKETNO#{number}"
+
+
+def gsi1_account_tickets_pk(account_id: str) -> str:
+    """GSI1 partition of an account's ticket list (headers by last activity, and the counts item)."""
+    return f"TICKETS#{account_id}"
+
+
+def gsi1_ticket_activity_sk(last_activity: datetime, ticket_id: str) -> str:
+    return f"{TICKET_ACTIVITY_PREFIX}{sortable_moment(last_activity)}#{ticket_id}"
+
+
+def gsi3_ticket_status_pk(status: str) -> str:
+    """GSI3 work queue of the tickets in one status, by waiting time (the staff queue, the auto-close job)."""
+    return f"TICKETSTATUS#{status}"
+
+
+def ticket_queue_sk(waiting_since: datetime, ticket_id: str) -> str:
+    return gsi3_queue_sk(sortable_moment(waiting_since), ticket_id)
+
+
+def ticket_queue_upper_bound(moment: datetime) -> str:
+    """Every queue sort key of a ticket waiting since ``moment`` or earlier is ``<=`` this (ids are ULIDs)."""
+    return gsi3_queue_sk(sortable_moment(moment), "~")

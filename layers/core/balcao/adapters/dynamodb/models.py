@@ -148,6 +148,8 @@ class AccountItem(BalcaoItem, discriminator="Account"):
     created_at = UTCDateTimeAttribute()
     closure_requested_at = UTCDateTimeAttribute(null=True)
     terms_version = UnicodeAttribute(null=True)
+    anonymise_after = UnicodeAttribute(null=True)
+    hosted_domains = ListAttribute(of=UnicodeAttribute, null=True)
     version = VersionAttribute()
 
 
@@ -164,6 +166,8 @@ class MemberItem(BalcaoItem, discriminator="Member"):
     user_email = UnicodeAttribute()
     user_name = UnicodeAttribute()
     joined_at = UTCDateTimeAttribute()
+    notice_email = UnicodeAttribute(null=True)
+    hosted_domains = ListAttribute(of=UnicodeAttribute, null=True)
 
 
 class ContactItem(BalcaoItem, discriminator="Contact"):
@@ -228,6 +232,13 @@ class SecretItem(BalcaoItem, discriminator="Secret"):
     payload = JSONAttribute(default=dict)
 
 
+class CheckpointItem(BalcaoItem, discriminator="Checkpoint"):
+    """``JOB#{name}`` / ``CHECKPOINT``: how far a scheduled job got (catch-up after missed runs)."""
+
+    position = UnicodeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
 class RateBucketItem(BalcaoItem, discriminator="RateBucket"):
     tokens = NumberAttribute()
     updated_at = NumberAttribute()  # epoch seconds, wall time
@@ -280,12 +291,224 @@ class ServiceItem(BalcaoItem, discriminator="Service"):
     name = UnicodeAttribute()
     domain = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
+    # What the renewal run reads (``BillableService``); GSI2 ``DUE#{next_due_date}`` / ``SERVICE#{id}``.
+    product_id = UnicodeAttribute(null=True)
+    cycle = UnicodeAttribute(null=True)
+    price = NumberAttribute(null=True)  # minor units of ``currency``, net of tax
+    currency = UnicodeAttribute(null=True)
+    tax_category = UnicodeAttribute(null=True)
+    next_due_date = UnicodeAttribute(null=True)  # YYYY-MM-DD, company timezone
+    auto_renew = BooleanAttribute(null=True)  # False: cancelled at the end of the period
 
 
 # --- invoices (models of the invoices capability go here) --------------------------------------------------------
+class InvoiceItem(BalcaoItem, discriminator="Invoice"):
+    """``ACCOUNT#{id}`` / ``INVOICE#{id}``. Issued ones are in GSI1 ``INVOICES#{account}`` / ``INVOICE#{id}`` (the
+    account's list); unpaid ones in GSI3 ``open_invoices`` (``unpaid_funds`` for add funds) / ``{due}#{id}``."""
+
+    invoice_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    status = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    language = UnicodeAttribute()
+    lines = JSONAttribute(default=list)
+    taxes = JSONAttribute(default=list)
+    subtotal = NumberAttribute()
+    tax = NumberAttribute()
+    total = NumberAttribute()
+    amount_paid = NumberAttribute()
+    amount_credited = NumberAttribute()
+    amount_due = NumberAttribute()
+    due_date = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    number = UnicodeAttribute(null=True)
+    series = UnicodeAttribute(null=True)
+    number_at = UnicodeAttribute()
+    issued_at = UTCDateTimeAttribute(null=True)
+    issue_date = UnicodeAttribute(null=True)
+    buyer = JSONAttribute(null=True)
+    payment_method = UnicodeAttribute(null=True)
+    instructions = JSONAttribute(default=dict)
+    payments = JSONAttribute(default=list)
+    credit_notes = JSONAttribute(default=list)
+    refers_to = UnicodeAttribute(null=True)
+    notes = ListAttribute(of=UnicodeAttribute, default=list)
+    paid_at = UTCDateTimeAttribute(null=True)
+    cancelled_at = UTCDateTimeAttribute(null=True)
+    record_hash = UnicodeAttribute(null=True)
+    previous_hash = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+
+
+class CreditNoteItem(BalcaoItem, discriminator="CreditNote"):
+    """``ACCOUNT#{id}`` / ``CN#{id}``: a credit note, numbered in its own series, never changed."""
+
+    credit_note_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    invoice_id = UnicodeAttribute()
+    invoice_reference = UnicodeAttribute()
+    number = UnicodeAttribute()
+    series = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    language = UnicodeAttribute()
+    lines = JSONAttribute(default=list)
+    subtotal = NumberAttribute()
+    tax = NumberAttribute()
+    total = NumberAttribute()
+    taxes = JSONAttribute(default=list)
+    buyer = JSONAttribute()
+    reason = UnicodeAttribute()
+    issued_at = UTCDateTimeAttribute()
+    issue_date = UnicodeAttribute()
+    record_hash = UnicodeAttribute()
+    previous_hash = UnicodeAttribute(null=True)
+
+
+class PaymentItem(BalcaoItem, discriminator="Payment"):
+    """``ACCOUNT#{id}`` / ``PAYMENT#{id}``: a payment received for an invoice (applied part and credited excess)."""
+
+    payment_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    invoice_id = UnicodeAttribute()
+    amount = NumberAttribute()
+    applied = NumberAttribute()
+    credited = NumberAttribute()
+    currency = UnicodeAttribute()
+    source = UnicodeAttribute()
+    provider_ref = UnicodeAttribute()
+    method = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    received_at = UTCDateTimeAttribute()
+
+
+class CreditEntryItem(BalcaoItem, discriminator="CreditEntry"):
+    """``ACCOUNT#{id}`` / ``CREDIT#{ulid}``: one signed line of the credit ledger."""
+
+    entry_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    amount = NumberAttribute()
+    currency = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    invoice_id = UnicodeAttribute(null=True)
+    payment_id = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(null=True)
+
+
+class CreditBalanceItem(BalcaoItem, discriminator="CreditBalance"):
+    """``ACCOUNT#{id}`` / ``CREDIT_BALANCE``: the ledger's sum, changed in the same transaction as each entry; the
+    condition ``amount >= debit`` keeps it from going negative."""
+
+    amount = NumberAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+    auto_apply = BooleanAttribute(null=True)
+
+
+class SummaryItem(BalcaoItem, discriminator="Summary"):
+    """``ACCOUNT#{id}`` / ``SUMMARY``: counts of invoices per status and the amount due per currency, changed in the
+    same transactions as the invoices; GSI1 ``INVOICES#{account}`` / ``SUMMARY`` heads the invoice list."""
+
+    invoices_issued = NumberAttribute(null=True)
+    invoices_payment_pending = NumberAttribute(null=True)
+    invoices_partially_paid = NumberAttribute(null=True)
+    invoices_paid = NumberAttribute(null=True)
+    invoices_cancelled = NumberAttribute(null=True)
+    invoices_refunded = NumberAttribute(null=True)
+    due_brl = NumberAttribute(null=True)
+    due_eur = NumberAttribute(null=True)
+
+
+class SequenceItem(BalcaoItem, discriminator="Sequence"):
+    """``SEQUENCE#{series}`` / ``SEQUENCE``: the last number given and the chain head (the last record's hash)."""
+
+    sequence_id = UnicodeAttribute()
+    last = NumberAttribute()
+    chain_head = UnicodeAttribute(null=True)
+
+
+class RenewalCoverageItem(BalcaoItem, discriminator="RenewalCoverage"):
+    """``RENEWALS`` / ``COVERAGE``: per lead (days), the last due date the renewal run covered (its checkpoint)."""
+
+    covered = JSONAttribute(default=dict)
+    updated_at = UTCDateTimeAttribute()
 
 
 # --- tickets (models of the tickets capability go here) ----------------------------------------------------------
+class TicketListing(BalcaoItem):
+    """What an account's ticket list (GSI1 ``TICKETS#{account}``) holds: the headers and the counts item."""
+
+
+class TicketItem(TicketListing, discriminator="Ticket"):
+    """``TICKET#{id}`` / ``TICKET``: a ticket's header. GSI1 ``TICKETS#{account}`` / ``ACTIVITY#{at}#{id}`` (the
+    account's list); GSI2 ``TICKETQUEUE`` (not closed) and GSI3 ``TICKETSTATUS#{status}``, both sorted by
+    ``{waiting_since}#{id}`` (the staff queue, the auto-close job)."""
+
+    ticket_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    account_name = UnicodeAttribute()
+    number = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    department = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    status = UnicodeAttribute()
+    priority = UnicodeAttribute()
+    opened_by = JSONAttribute()
+    assignee_id = UnicodeAttribute(null=True)
+    assignee = JSONAttribute(null=True)
+    service_id = UnicodeAttribute(null=True)
+    service_name = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    last_activity_at = UTCDateTimeAttribute()
+    waiting_since = UTCDateTimeAttribute()
+    closed_at = UTCDateTimeAttribute(null=True)
+    callback_phone = UnicodeAttribute(null=True)
+    callback_window = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+
+
+class TicketCountsItem(TicketListing, discriminator="TicketCounts"):
+    """``ACCOUNT#{id}`` / ``TICKETCOUNTS``: the account's tickets per status, changed in the same transaction as
+    every status change (so exact); GSI1 ``TICKETS#{account}`` / ``COUNTS`` puts it first in the list query."""
+
+    count_open = NumberAttribute(default=0)
+    count_answered = NumberAttribute(default=0)
+    count_customer_reply = NumberAttribute(default=0)
+    count_on_hold = NumberAttribute(default=0)
+    count_in_progress = NumberAttribute(default=0)
+    count_closed = NumberAttribute(default=0)
+
+
+class TicketMessageItem(BalcaoItem, discriminator="TicketMessage"):
+    """``TICKET#{id}`` / ``MSG#{ulid}``: a reply or an internal note (``kind``), with its attachments' refs."""
+
+    message_id = UnicodeAttribute()
+    ticket_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    author = JSONAttribute()
+    body = UnicodeAttribute()
+    attachments = JSONAttribute(default=list)
+    created_at = UTCDateTimeAttribute()
+
+
+class AttachmentItem(BalcaoItem, discriminator="Attachment"):
+    """``ACCOUNT#{id}`` / ``ATTACHMENT#{id}``: an upload and its state; unlinked ones expire (``ttl``, 24 h)."""
+
+    attachment_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    uploaded_by = UnicodeAttribute()
+    filename = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    size = NumberAttribute()
+    state = UnicodeAttribute()
+    scan_status = UnicodeAttribute()
+    object_key = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    ticket_id = UnicodeAttribute(null=True)
+    message_id = UnicodeAttribute(null=True)
+    rejection = UnicodeAttribute(null=True)
+    from_browser_form = BooleanAttribute(default=False)
 
 
 def every_model() -> list[type[BalcaoItem]]:

@@ -130,6 +130,8 @@ def _log_item(email_id: str, log: EmailLogEntry, message_id: str) -> EmailLogIte
         status=SENT,
         sent_at=log.sent_at,
         message_id=message_id,
+        gsi3pk=keys.retention_bucket("email", log.sent_at.strftime("%Y-%m")),
+        gsi3sk=keys.gsi3_queue_sk(log.sent_at.isoformat(), email_id),
     )
 
 

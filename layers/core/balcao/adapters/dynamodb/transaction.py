@@ -22,6 +22,7 @@ from balcao.domain.errors import BalcaoError, ConflictError
 from balcao.domain.events import DomainEvent
 
 OUTBOX_RETENTION = timedelta(days=7)
+SENT_ORDER = {"check": 0, "delete": 1, "save": 2, "update": 3}
 MAX_ACTIONS = 100
 
 
@@ -87,12 +88,20 @@ class Transaction:
 
     @staticmethod
     def _add(write: TransactWrite, operation: _Operation) -> None:
+        # A key-only instance of a versioned model updates attributes without the optimistic lock; an item that
+        # was read (its version known) keeps it.
+        locked = getattr(operation.item, "version", None) is not None
         if operation.kind == "save":
             write.save(operation.item, condition=operation.condition)
         elif operation.kind == "update":
-            write.update(operation.item, actions=operation.actions or [], condition=operation.condition)
+            write.update(
+                operation.item,
+                actions=operation.actions or [],
+                condition=operation.condition,
+                add_version_condition=locked,
+            )
         elif operation.kind == "delete":
-            write.delete(operation.item, condition=operation.condition)
+            write.delete(operation.item, condition=operation.condition, add_version_condition=locked)
         else:
             assert operation.condition is not None
             write.condition_check(
@@ -101,7 +110,10 @@ class Transaction:
 
     def _error_for(self, failure: TransactWriteError) -> BalcaoError | TransactWriteError:
         reasons: list[Any] = failure.cancellation_reasons or []
-        for operation, reason in zip(self._operations, reasons, strict=False):
+        # PynamoDB sends the actions grouped by kind (checks, deletes, puts, updates), each group in the order added;
+        # the cancellation reasons follow that order.
+        sent = sorted(self._operations, key=lambda operation: SENT_ORDER[operation.kind])
+        for operation, reason in zip(sent, reasons, strict=False):
             if reason is not None and getattr(reason, "code", None) == "ConditionalCheckFailed":
                 return operation.error or ConflictError()
         if failure.cause_response_code in ("TransactionCanceledException", "TransactionConflictException"):
