@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from devstack import openapi, template
 from support.clocks import FixedClock
 from support.events import api_event, json_body
 from support.identity import NOW, Caller, given_account, given_member, given_session, given_staff
+from support.moto_state import reset_data
 
 # A valid body per request schema (validation runs before authorization; an invalid body would prove nothing).
 SAMPLE_BODIES: dict[str, Any] = {
@@ -100,8 +102,21 @@ def call(
     return invoke(FOLDERS[FUNCTIONS[(method, path)]], event)
 
 
-@pytest.fixture
-def world(aws) -> World:
+@pytest.fixture(scope="module")
+def world(aws_session) -> Iterator[World]:
+    """Built once for the module: every attack must be refused, so no test changes it (one that did would fail)."""
+    from balcao.adapters.clock import SystemClock, install_clock
+    from balcao.adapters.dynamodb.settings import forget_cached_settings
+
+    reset_data()
+    forget_cached_settings()
+    install_clock(FixedClock(NOW))
+    yield build_world()
+    install_clock(SystemClock())
+    forget_cached_settings()
+
+
+def build_world() -> World:
     a_owner = given_session("owner-a", "a@example.com")
     b_owner = given_session("owner-b", "b@example.com")
     a = given_account(a_owner.user_id, name="Alfa Hospedagem", email=a_owner.email)
