@@ -55,7 +55,7 @@ STATIC_DIR = Path(i18n.__file__).with_name("static")
 def _identify(app: APIGatewayRestResolver, request: PortalRequest) -> None:
     company = composition.company()
     user = identify(request, composition.auth().portal_session, composition.identity_store().user_with_memberships)
-    if user is not None and not request.cookies.get(LANGUAGE_COOKIE):
+    if user is not None and not request.cookies.get(LANGUAGE_COOKIE) and request.language != i18n.PSEUDO_LANGUAGE:
         request.language = user.session.language
         app.context["language"] = request.language
     app.context["portal_user"] = user

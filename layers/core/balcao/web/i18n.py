@@ -128,5 +128,11 @@ class PseudoTranslations(NullTranslations):
     def pgettext(self, context: str, message: str) -> str:
         return f"⟦{message}⟧"
 
-    def npgettext(self, context: str, msgid1: str, msgid2: str, n: int) -> str:
-        return f"⟦{msgid1 if n == 1 else msgid2}⟧"
+    def npgettext(self, context: str, singular: str, plural: str, num: int) -> str:
+        return f"⟦{singular if num == 1 else plural}⟧"
+
+    # Jinja2 prefers Babel's ``u``-prefixed aliases when they exist; they must mark too.
+    ugettext = gettext
+    ungettext = ngettext
+    upgettext = pgettext
+    unpgettext = npgettext

@@ -36,6 +36,7 @@ def _rows(visit: Visit, contacts: list[Contact]) -> list[dict[str, Any]]:
             "contact": contact,
             "departments": labels(visit.request, {d.value for d in contact.departments}, DEPARTMENT_LABELS),
             "language": LANGUAGE_NAMES.get(contact.language or "", ""),
+            "language_code": contact.language or "",
         }
         for contact in sorted(contacts, key=lambda c: (c.name.lower(), c.contact_id))
     ]

@@ -48,6 +48,7 @@ def _summary(visit: Visit, account: AccountProfile) -> dict[str, Any]:
         "tax_id": f"{account.tax_id.kind.value.upper()} {account.tax_id.formatted}" if account.tax_id else "",
         "address_lines": [line for line in lines if line],
         "language": LANGUAGE_NAMES.get(account.language, account.language),
+        "language_code": account.language,
         "closure_requested_at": visit.moment(account.closure_requested_at),
     }
 
