@@ -28,7 +28,7 @@ from balcao.runtime.settings import load_settings
 from balcao.runtime.tickets_composition import attachments_form_origin
 from balcao.services.auth import Request
 from balcao.services.rate_limits import enforce
-from balcao.web import i18n
+from balcao.web import i18n, rendering
 from balcao.web.navigation import navigation_for
 from balcao.web.portal import (
     LANGUAGE_COOKIE,
@@ -59,6 +59,7 @@ def _identify(app: APIGatewayRestResolver, request: PortalRequest) -> None:
         request.language = user.session.language
         app.context["language"] = request.language
     app.context["portal_user"] = user
+    request.image_origins = company.brand.image_origins
     request.site = {
         "brand": company.brand,
         "support_email": company.contact.support_email,
@@ -131,8 +132,19 @@ def theme() -> Response[str]:
 
 @app.get("/static/<path>")
 def static_file(path: str) -> Response[Any]:
-    candidate = (STATIC_DIR / path).resolve()
-    if STATIC_DIR.resolve() not in candidate.parents or not candidate.is_file():
+    return _file_from(STATIC_DIR, path)
+
+
+@app.get("/static/theme/<path>")
+def theme_file(path: str) -> Response[Any]:
+    """The theme layer's own files (a logo, fonts): ``static/`` beside its ``templates/`` (docs/theming.md)."""
+    folder = rendering.theme_static_dir()
+    return _file_from(folder, path) if folder else Response(404, "text/plain; charset=utf-8", "Not found")
+
+
+def _file_from(folder: Path, path: str) -> Response[Any]:
+    candidate = (folder / path).resolve()
+    if folder.resolve() not in candidate.parents or not candidate.is_file():
         return Response(404, "text/plain; charset=utf-8", "Not found")
     content_type = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
     if content_type.startswith("text/") or content_type in ("application/javascript", "image/svg+xml"):

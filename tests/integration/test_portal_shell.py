@@ -119,3 +119,67 @@ def test_unknown_pages_render_a_translated_404(aws, invoke):
     response = page(invoke, "/nope", language="pt-BR")
     assert response["statusCode"] == 404
     assert "Página não encontrada" in response["body"]
+
+
+@pytest.fixture
+def theme(tmp_path, monkeypatch):
+    """A theme folder as a hosting company ships it in a layer: ``templates/`` overrides, ``static/`` files."""
+    from balcao.web import rendering
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "static").mkdir()
+    monkeypatch.setenv("BALCAO_TEMPLATE_OVERRIDES", str(tmp_path / "templates"))
+    rendering.environment.cache_clear()
+    yield tmp_path
+    monkeypatch.delenv("BALCAO_TEMPLATE_OVERRIDES")
+    rendering.environment.cache_clear()
+
+
+def test_a_theme_overrides_a_template_and_serves_its_own_files(aws, invoke, theme):
+    # Given a theme whose home page extends the stock layout, and a logo in its static folder
+    (theme / "templates" / "home.html").write_text(
+        '{% extends "base.html" %}{% block content %}<h1>{{ _("Welcome") }}, Hospedagem Exemplo</h1>{% endblock %}',
+        encoding="utf-8",
+    )
+    (theme / "static" / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>', encoding="utf-8")
+    (theme / "templates" / "theme").mkdir()
+    (theme / "templates" / "theme" / "head.html").write_text(
+        '<link rel="stylesheet" href="/static/theme/site.css">', encoding="utf-8"
+    )
+    # When a visitor opens the home page and the logo
+    home = page(invoke)
+    logo = page(invoke, "/static/theme/logo.svg", resource="/static/theme/{path}")
+    # Then the theme's page is served inside the stock layout (navigation, language switcher, CSRF)
+    assert home["statusCode"] == 200
+    assert "Hospedagem Exemplo</h1>" in home["body"] and 'name="csrf_token"' in home["body"]
+    assert '<link rel="stylesheet" href="/static/theme/site.css">' in home["body"]  # its own stylesheet too
+    assert logo["statusCode"] == 200 and header(logo, "Content-Type").startswith("image/svg+xml")
+    # And nothing outside the theme's static folder is reachable through it
+    escape = page(invoke, "/static/theme/..%2Ftemplates%2Fhome.html", resource="/static/theme/{path}")
+    assert escape["statusCode"] == 404
+
+
+def test_brand_colours_and_a_hosted_logo_reach_the_pages(aws, invoke):
+    from balcao.adapters.dynamodb.settings import DynamoSettingsStore, forget_cached_settings
+
+    # Given staff set the brand: colours and a logo on the company's CDN
+    brand = {"name": "Exemplo Host", "logo_url": "https://cdn.exemplo.com.br/logo.svg", "primary_colour": "#123456"}
+    DynamoSettingsStore().save({"brand": brand}, expected_version=0)
+    forget_cached_settings()
+    # When a visitor opens the home page and the theme stylesheet
+    home = page(invoke)
+    css = page(invoke, "/static/theme.css")
+    # Then the logo shows, the CSP allows exactly its origin, and the colour is in the stylesheet
+    assert '<img src="https://cdn.exemplo.com.br/logo.svg"' in home["body"]
+    assert "img-src 'self' data: https://cdn.exemplo.com.br;" in header(home, "Content-Security-Policy")
+    assert "--brand: #123456" in css["body"]
+
+
+@pytest.mark.parametrize("logo_url", ["javascript:alert(1)", "http://cdn.example.com/logo.png", 'https://x.io/a"b'])
+def test_a_logo_must_be_https_or_served_here(logo_url):
+    from pydantic import ValidationError
+
+    from balcao.services.company_settings import BrandSettings
+
+    with pytest.raises(ValidationError):
+        BrandSettings(logo_url=logo_url)

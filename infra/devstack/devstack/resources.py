@@ -24,8 +24,7 @@ LOCAL_PARAMETERS = {
     "PublicBaseUrl": "http://127.0.0.1:8000",
     "SenderAddress": "no-reply@balcao.example",
     "SenderDomain": "balcao.example",
-    "AlarmEmail": "",
-}
+}  # parameters with a default in template.yaml take it
 # Creation order: a resource may only refer to resources of earlier types.
 ORDER = [
     "AWS::DynamoDB::Table",

@@ -25,6 +25,8 @@ from devstack.functions import Functions
 from devstack.gateway import Gateway, json_response
 from devstack.tokens import TokenVerifier
 
+OVERRIDES_VARIABLE = "BALCAO_TEMPLATE_OVERRIDES"  # the portal's template-override folder (docs/theming.md)
+
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -83,7 +85,10 @@ class DevStack:
         self._start_moto()
         self._install_hooks()
         self.created = resources.create_all({"PublicBaseUrl": self.url, **self.overrides})
+        own_theme = os.environ.get(OVERRIDES_VARIABLE)
         os.environ.update(self.created.environment())
+        if own_theme:  # a developer restyling locally points this at their folder
+            os.environ[OVERRIDES_VARIABLE] = own_theme
         os.environ["PAYMENTS_MODE"] = "local"
         os.environ["SECURE_COOKIES"] = "false"
         _reset_cached_clients()

@@ -73,7 +73,12 @@ class Resolver:
         attributes: Mapping[str, str] | None = None,
         pseudo: Mapping[str, str] | None = None,
     ) -> None:
-        self.parameters = dict(parameters)
+        defaults = {
+            name: str(spec["Default"])
+            for name, spec in (load_template().get("Parameters") or {}).items()
+            if "Default" in spec
+        }
+        self.parameters = {**defaults, **parameters}
         self.refs = dict(refs or {})
         self.attributes = dict(attributes or {})
         self.pseudo = {

@@ -20,6 +20,7 @@ LanguageCode = Literal["pt-BR", "es", "en"]
 CurrencyCode = Literal["BRL", "EUR"]
 HEX_COLOUR = r"^#[0-9a-fA-F]{6}$"
 
+LOGO_URL = r"^(https://[A-Za-z0-9.-]+(:\d+)?/[^\s\"'<>]*|/static/(theme/)?[A-Za-z0-9._-]+)$"  # https, or served here
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -27,10 +28,18 @@ class Section(BaseModel):
 
 class BrandSettings(Section):
     name: str = Field(default="Balcão Hosting", min_length=1, max_length=80)
-    logo_url: str | None = Field(default=None, max_length=500)
+    logo_url: str | None = Field(default=None, max_length=500, pattern=LOGO_URL)
     primary_colour: str = Field(default="#0B5CAD", pattern=HEX_COLOUR)
     accent_colour: str = Field(default="#0A7A4B", pattern=HEX_COLOUR)
 
+
+    @property
+    def image_origins(self) -> tuple[str, ...]:
+        """The logo's origin, for the portal's Content-Security-Policy (none when it is served from here)."""
+        if not self.logo_url or not self.logo_url.startswith("https://"):
+            return ()
+        host = self.logo_url.removeprefix("https://").split("/", 1)[0]
+        return (f"https://{host}",)
 
 class LocaleSettings(Section):
     timezone: str = Field(default="America/Sao_Paulo", max_length=64)

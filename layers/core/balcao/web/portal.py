@@ -73,17 +73,18 @@ ERROR_TITLES: dict[int, str] = {
 }
 
 
-def content_security_policy(form_actions: tuple[str, ...] = ()) -> str:
+def content_security_policy(form_actions: tuple[str, ...] = (), image_origins: tuple[str, ...] = ()) -> str:
     actions = " ".join(("'self'", *form_actions))
+    images = " ".join(("'self'", "data:", *image_origins))
     return (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; font-src 'self'; "
+        f"default-src 'self'; img-src {images}; style-src 'self'; script-src 'self'; font-src 'self'; "
         f"connect-src 'self'; form-action {actions}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
     )
 
 
-def security_headers(form_actions: tuple[str, ...] = ()) -> dict[str, str]:
+def security_headers(form_actions: tuple[str, ...] = (), image_origins: tuple[str, ...] = ()) -> dict[str, str]:
     return {
-        "Content-Security-Policy": content_security_policy(form_actions),
+        "Content-Security-Policy": content_security_policy(form_actions, image_origins),
         "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "same-origin",
@@ -146,6 +147,7 @@ class PortalRequest:
     new_cookies: list[str] = field(default_factory=list)
     secure_cookies: bool = True
     form_actions: tuple[str, ...] = ()
+    image_origins: tuple[str, ...] = ()  # the brand logo's origin when it is hosted elsewhere
     site: dict[str, Any] = field(default_factory=dict)
 
     def value(self, name: str, default: str = "") -> str:
@@ -190,7 +192,7 @@ def redirect(request: PortalRequest, location: str, status: int = 303) -> Respon
 
 
 def _headers(request: PortalRequest) -> dict[str, str | list[str]]:
-    headers: dict[str, str | list[str]] = dict(security_headers(request.form_actions))
+    headers: dict[str, str | list[str]] = dict(security_headers(request.form_actions, request.image_origins))
     headers["Cache-Control"] = "no-store"
     if request.new_cookies:
         headers["Set-Cookie"] = list(request.new_cookies)

@@ -21,6 +21,13 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 OVERRIDES_VARIABLE = "BALCAO_TEMPLATE_OVERRIDES"
 
 
+def theme_static_dir() -> Path | None:
+    """``static/`` beside the override folder, served at ``/static/theme/`` (None without a theme)."""
+    override = os.environ.get(OVERRIDES_VARIABLE)
+    folder = Path(override).parent / "static" if override else None
+    return folder if folder is not None and folder.is_dir() else None
+
+
 def _loader() -> ChoiceLoader:
     folders: list[str] = []
     override = os.environ.get(OVERRIDES_VARIABLE)
