@@ -79,6 +79,16 @@ AUDIT_ACTIONS = {
     "POST /api/accounts/{account_id}/invitations": N_("Invited a user"),
     "DELETE /api/accounts/{account_id}/invitations/{invitation_id}": N_("Revoked an invitation"),
     "POST /api/invitations/{token}/accept": N_("Accepted an invitation"),
+    "POST /api/accounts/{account_id}/credit": N_("Asked to add funds"),
+    "PATCH /api/accounts/{account_id}/credit": N_("Changed how the credit balance is used"),
+    "PUT /api/accounts/{account_id}/invoices/{invoice_id}/payment-method": N_("Chose how to pay an invoice"),
+    "POST /api/accounts/{account_id}/attachments": N_("Started uploading an attachment"),
+    "POST /api/accounts/{account_id}/attachments/{attachment_id}/confirm": N_("Uploaded an attachment"),
+    "POST /api/accounts/{account_id}/tickets": N_("Opened a ticket"),
+    "POST /api/accounts/{account_id}/tickets/{ticket_id}/replies": N_("Replied to a ticket"),
+    "POST /api/accounts/{account_id}/tickets/{ticket_id}/close": N_("Closed a ticket"),
+    "POST /api/accounts/{account_id}/tickets/{ticket_id}/reopen": N_("Reopened a ticket"),
+    "POST /api/accounts/{account_id}/callbacks": N_("Asked for a phone call"),
 }
 
 
