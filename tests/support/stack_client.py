@@ -9,22 +9,27 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 import requests
 
 DEMO_PASSWORD = "Balcao-demo-2026!"
 STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+TOTP_STEP = 30
 
 
 @dataclass
 class StackClient:
     base_url: str
+    # The server refuses a TOTP step at or before the last one a user spent (replays), and accepts one step of
+    # drift: per stack and secret, the last step spent, so two logins inside one 30-second window both pass.
+    _spent_steps: ClassVar[dict[tuple[str, str], int]] = {}
 
     def __post_init__(self) -> None:
         self.http = requests.Session()
         self._stack: dict[str, Any] | None = None
+        self._staff_token: str | None = None
 
     @property
     def stack(self) -> dict[str, Any]:
@@ -101,18 +106,30 @@ class StackClient:
                 return body
             from balcao.domain.totp import totp_code
 
-            answered = self.post(
-                "/api/auth/mfa", {"session": body["session"], "code": totp_code(totp_secret, int(time.time()))}
-            )
+            step = self._next_totp_step(totp_secret)
+            answered = self.post("/api/auth/mfa", {"session": body["session"], "code": totp_code(totp_secret, step)})
             answered.raise_for_status()
             body = answered.json()
         return body
+
+    def _next_totp_step(self, secret: str) -> int:
+        """The moment (epoch seconds) whose code to send: now, or the next step when this one was spent."""
+        now_step = int(time.time()) // TOTP_STEP
+        key = (self.base_url, secret)
+        step = max(now_step, self._spent_steps.get(key, now_step - 1) + 1)
+        if step > now_step + 1:
+            raise AssertionError("a third TOTP login inside 30 seconds would be refused as a replay: reuse a token")
+        self._spent_steps[key] = step
+        return step * TOTP_STEP
 
     def token(self, email: str, password: str = DEMO_PASSWORD, totp_secret: str | None = None) -> str:
         return str(self.login(email, password, totp_secret)["id_token"])
 
     def staff_token(self) -> str:
-        return self.token("staff@example.com", totp_secret=STAFF_TOTP_SECRET)
+        """The seeded staff user's ID token, reused while the stack still accepts it (each login spends a TOTP step)."""
+        if self._staff_token is None or self.get("/api/me", token=self._staff_token).status_code != 200:
+            self._staff_token = self.token("staff@example.com", totp_secret=STAFF_TOTP_SECRET)
+        return self._staff_token
 
     def code_in(self, email: str, subject_contains: str = "") -> str:
         """The only standalone 6-digit number of the newest email to ``email`` (API.md)."""
