@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from balcao.adapters.clock import app_clock
 from balcao.adapters.dynamodb.audit import DynamoAuditLog
+from balcao.contracts.dunning import WorkflowOut
 from balcao.contracts.invoices import (
     AddFundsIn,
     AddFundsOut,
@@ -37,6 +38,7 @@ from balcao.domain.invoice_document import PaymentMethod
 from balcao.domain.principal import StaffRole
 from balcao.runtime import access, idempotency
 from balcao.runtime.audit import RequestAuditor
+from balcao.runtime.dunning_composition import dunning
 from balcao.runtime.http import rest_resolver
 from balcao.runtime.invoices_composition import documents, invoices
 from balcao.runtime.observability import logger, tracer
@@ -204,6 +206,13 @@ def staff_record_payment(invoice_id: ItemId, body: StaffPaymentIn) -> Response[s
         return created(StaffPaymentOut.of(settled, service.today()))
 
     return idempotency.once(app, work)
+
+
+@app.get("/api/staff/invoices/<invoice_id>/workflow", **FINANCE)
+def staff_invoice_workflow(invoice_id: ItemId) -> WorkflowOut:
+    """The invoice's dunning workflow: its execution, each step with its date (done, skipped or planned), what comes
+    next and its history (what was sent, pending re-checks, alerts)."""
+    return WorkflowOut.of(dunning().workflow(invoice_id))
 
 
 @app.post(

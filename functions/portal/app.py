@@ -20,10 +20,11 @@ from balcao.adapters.clock import app_clock
 from balcao.adapters.dynamodb.audit import DynamoAuditLog
 from balcao.adapters.dynamodb.email_log import DynamoEmailLog, DynamoServiceDirectory
 from balcao.domain.accounts import Permission
-from balcao.domain.errors import N_
 from balcao.domain.identity import User
-from balcao.runtime import composition
+from balcao.runtime import composition, invoices_composition, tickets_composition
 from balcao.runtime.observability import logger, tracer
+from balcao.runtime.services_composition import dashboard
+from balcao.runtime.services_composition import services as service_use_cases
 from balcao.runtime.settings import load_settings
 from balcao.runtime.tickets_composition import attachments_form_origin
 from balcao.services.auth import Request
@@ -43,11 +44,17 @@ from balcao.web.portal import (
 from balcao.web.session import identify, portal_user, require_account, require_user, session_cookie_name
 from balcao.web.views import access as access_pages
 from balcao.web.views import contacts as contact_pages
+from balcao.web.views import dashboard as dashboard_pages
+from balcao.web.views import invoices as invoice_pages
+from balcao.web.views import payments as payment_pages
 from balcao.web.views import profile as profile_pages
 from balcao.web.views import records as record_pages
 from balcao.web.views import security as security_pages
+from balcao.web.views import services as service_pages
+from balcao.web.views import tickets as ticket_pages
 from balcao.web.views import users as user_pages
 from balcao.web.views.identity import Visit
+from balcao.web.views.links import Elsewhere
 
 STATIC_DIR = Path(i18n.__file__).with_name("static")
 
@@ -100,14 +107,7 @@ def home() -> Response[str]:
     user = portal_user(app)
     if user is None:
         return page(request, "home.html")
-    current = user.current
-    return page(
-        request,
-        "home.html",
-        title=N_("Overview"),
-        display_name=user.session.email,
-        mfa_required_notice=bool(current and current.require_mfa and not user.session.mfa_passed),
-    )
+    return dashboard_pages.overview_page(request, user, dashboard())
 
 
 @app.post("/language")
@@ -465,6 +465,294 @@ def email(email_id: str) -> Response[str]:
 @app.get("/emails/<email_id>/html")
 def email_html(email_id: str) -> Response[str]:
     return record_pages.email_html(require_account(app, Permission.EMAILS), email_log, email_id)
+
+
+# --- invoices and credit --------------------------------------------------------------------------------------------
+@app.get("/invoices")
+def invoice_list() -> Response[str]:
+    membership = require_account(app, Permission.INVOICES)
+    return invoice_pages.list_page(visit(), membership, invoices_composition.invoices())
+
+
+@app.get("/invoices/<invoice_id>")
+def invoice_detail(invoice_id: str) -> Response[str]:
+    membership = require_account(app, Permission.INVOICES)
+    service = invoices_composition.invoices()
+    elsewhere = Elsewhere(require_user(app), Permission.INVOICES, service.account_of_invoice)
+    can_pay = invoice_pages.pay_route_served(app)
+    return invoice_pages.detail_page(visit(), membership, service, invoice_id, can_pay=can_pay, elsewhere=elsewhere)
+
+
+@app.get("/invoices/<invoice_id>/pdf")
+def invoice_pdf(invoice_id: str) -> Response[str]:
+    membership = require_account(app, Permission.INVOICES)
+    return invoice_pages.invoice_pdf(current_request(app), membership, invoices_composition.documents(), invoice_id)
+
+
+@app.get("/credit-notes/<credit_note_id>/pdf")
+def credit_note_pdf(credit_note_id: str) -> Response[str]:
+    membership = require_account(app, Permission.INVOICES)
+    documents = invoices_composition.documents()
+    return invoice_pages.credit_note_pdf(current_request(app), membership, documents, credit_note_id)
+
+
+@app.get("/credit")
+def credit() -> Response[str]:
+    membership = require_account(app, Permission.INVOICES)
+    return invoice_pages.credit_page(visit(), membership, invoices_composition.invoices())
+
+
+@app.post("/credit/auto-apply")
+def credit_auto_apply() -> Response[str]:
+    membership = require_account(app, Permission.INVOICES)
+    return invoice_pages.set_auto_apply(visit(), membership, invoices_composition.invoices())
+
+
+@app.get("/credit/add")
+def add_funds_form() -> Response[str]:
+    membership = require_account(app, Permission.INVOICES)
+    return invoice_pages.add_funds_page(visit(), membership, invoices_composition.invoices(), composition.accounts())
+
+
+@app.post("/credit/add")
+def add_funds() -> Response[str]:
+    membership = require_account(app, Permission.INVOICES)
+    return invoice_pages.add_funds(visit(), membership, invoices_composition.invoices(), composition.accounts())
+
+
+# --- support tickets -------------------------------------------------------------------------------------------------
+@app.get("/tickets")
+def ticket_list() -> Response[str]:
+    membership = require_account(app, Permission.TICKETS)
+    return ticket_pages.list_page(visit(), membership, tickets_composition.tickets())
+
+
+@app.get("/tickets/new")
+def new_ticket_form() -> Response[str]:
+    membership = require_account(app, Permission.TICKETS)
+    return ticket_pages.new_page(visit(), membership, tickets_composition.tickets())
+
+
+@app.post("/tickets/new")
+def open_ticket() -> Response[str]:
+    membership = require_account(app, Permission.TICKETS)
+    return ticket_pages.open_ticket(visit(), membership, tickets_composition.tickets())
+
+
+@app.get("/tickets/callback")
+def callback_form() -> Response[str]:
+    return ticket_pages.callback_page(visit(), require_account(app, Permission.TICKETS))
+
+
+@app.post("/tickets/callback")
+def request_callback() -> Response[str]:
+    membership = require_account(app, Permission.TICKETS)
+    return ticket_pages.request_callback(visit(), membership, tickets_composition.tickets())
+
+
+@app.get("/tickets/attachments/new")
+def attachment_upload_form() -> Response[str]:
+    membership = require_account(app, Permission.TICKETS)
+    base_url = composition.company().contact.public_base_url or load_settings().public_base_url
+    return ticket_pages.upload_page(visit(), membership, tickets_composition.tickets(), base_url)
+
+
+@app.get("/tickets/attachments/uploaded")
+def attachment_uploaded() -> Response[str]:
+    membership = require_account(app, Permission.TICKETS)
+    return ticket_pages.uploaded(visit(), membership, tickets_composition.tickets())
+
+
+@app.get("/tickets/<ticket_id>")
+def ticket_thread(ticket_id: str) -> Response[str]:
+    membership = require_account(app, Permission.TICKETS)
+    service = tickets_composition.tickets()
+    elsewhere = Elsewhere(require_user(app), Permission.TICKETS, service.account_of_ticket)
+    return ticket_pages.thread_page(visit(), membership, service, ticket_id, elsewhere=elsewhere)
+
+
+@app.get("/tickets/<ticket_id>/messages")
+def ticket_older_messages(ticket_id: str) -> Response[str]:
+    membership = require_account(app, Permission.TICKETS)
+    return ticket_pages.older_page(visit(), membership, tickets_composition.tickets(), ticket_id)
+
+
+@app.post("/tickets/<ticket_id>/replies")
+def ticket_reply(ticket_id: str) -> Response[str]:
+    membership = require_account(app, Permission.TICKETS)
+    return ticket_pages.reply(visit(), membership, tickets_composition.tickets(), ticket_id)
+
+
+@app.post("/tickets/<ticket_id>/close")
+def close_ticket(ticket_id: str) -> Response[str]:
+    membership = require_account(app, Permission.TICKETS)
+    return ticket_pages.close(visit(), membership, tickets_composition.tickets(), ticket_id)
+
+
+@app.post("/tickets/<ticket_id>/reopen")
+def reopen_ticket(ticket_id: str) -> Response[str]:
+    membership = require_account(app, Permission.TICKETS)
+    return ticket_pages.reopen(visit(), membership, tickets_composition.tickets(), ticket_id)
+
+
+@app.get("/tickets/<ticket_id>/attachments/<attachment_id>")
+def ticket_attachment(ticket_id: str, attachment_id: str) -> Response[str]:
+    membership = require_account(app, Permission.TICKETS)
+    service = tickets_composition.tickets()
+    return ticket_pages.download(current_request(app), membership, service, ticket_id, attachment_id)
+
+
+# --- services: the catalog and the order, the services, single sign-on, password, plan change, cancellation ----------
+@app.get("/order")
+def order_form() -> Response[str]:
+    return service_pages.order_page(visit(), require_account(app, Permission.ORDERS), service_use_cases())
+
+
+@app.post("/order")
+def place_order() -> Response[str]:
+    return service_pages.order(visit(), require_account(app, Permission.ORDERS), service_use_cases())
+
+
+@app.get("/services")
+def service_list() -> Response[str]:
+    return service_pages.list_page(visit(), require_account(app, Permission.SERVICES), service_use_cases())
+
+
+@app.get("/services/<service_id>")
+def service_detail(service_id: str) -> Response[str]:
+    membership = require_account(app, Permission.SERVICES)
+    return service_pages.detail_page(visit(), membership, service_use_cases(), service_id)
+
+
+@app.post("/services/<service_id>/sso")
+def service_sso(service_id: str) -> Response[str]:
+    membership = require_account(app, Permission.SERVICE_SSO)
+    return service_pages.single_sign_on(visit(), membership, service_use_cases(), service_id)
+
+
+@app.post("/services/<service_id>/password")
+def service_password(service_id: str) -> Response[str]:
+    membership = require_account(app, Permission.MANAGE_SERVICES)
+    return service_pages.change_password(visit(), membership, service_use_cases(), service_id)
+
+
+@app.get("/services/<service_id>/upgrade")
+def service_upgrade_form(service_id: str) -> Response[str]:
+    membership = require_account(app, Permission.ORDERS)
+    return service_pages.upgrade_page(visit(), membership, service_use_cases(), service_id)
+
+
+@app.post("/services/<service_id>/upgrade")
+def service_upgrade(service_id: str) -> Response[str]:
+    membership = require_account(app, Permission.ORDERS)
+    return service_pages.upgrade(visit(), membership, service_use_cases(), service_id)
+
+
+@app.get("/services/<service_id>/cancellation")
+def service_cancellation_form(service_id: str) -> Response[str]:
+    membership = require_account(app, Permission.ORDERS)
+    return service_pages.cancellation_page(visit(), membership, service_use_cases(), service_id)
+
+
+@app.post("/services/<service_id>/cancellation")
+def service_cancellation(service_id: str) -> Response[str]:
+    membership = require_account(app, Permission.ORDERS)
+    return service_pages.request_cancellation(visit(), membership, service_use_cases(), service_id)
+
+
+@app.post("/services/<service_id>/cancellation/withdraw")
+def service_cancellation_withdraw(service_id: str) -> Response[str]:
+    membership = require_account(app, Permission.ORDERS)
+    return service_pages.withdraw_cancellation(visit(), membership, service_use_cases(), service_id)
+
+
+# --- payments: pay an invoice or several, a payment's page, the boleto, saved methods --------------------------------
+def payment_use_cases() -> Any:
+    """The payment use-cases and whether Stripe's card form (its publishable key) or the sandbox is on, built only
+    on these pages (the provider libraries stay out of other pages' cold starts)."""
+    from balcao.runtime.payments_composition import payments, registry
+
+    keys = registry()
+    return payments(), keys.publishable_key, keys.local
+
+
+@app.get("/invoices/<invoice_id>/pay")
+def pay_invoice_page(invoice_id: str) -> Response[str]:
+    membership = require_account(app, Permission.INVOICES)
+    return payment_pages.pay_page(visit(), membership, payment_use_cases()[0], invoice_id)
+
+
+@app.post("/invoices/<invoice_id>/pay")
+def pay_invoice(invoice_id: str) -> Response[str]:
+    membership = require_account(app, Permission.INVOICES)
+    return payment_pages.start_payment(visit(), membership, payment_use_cases()[0], invoice_id)
+
+
+@app.get("/pay")
+def pay_several_page() -> Response[str]:
+    return payment_pages.several_page(visit(), require_account(app, Permission.INVOICES), payment_use_cases()[0])
+
+
+@app.post("/pay")
+def pay_several() -> Response[str]:
+    return payment_pages.pay_several(visit(), require_account(app, Permission.INVOICES), payment_use_cases()[0])
+
+
+@app.get("/payments/<payment_id>")
+def payment_page(payment_id: str) -> Response[str]:
+    membership = require_account(app, Permission.INVOICES)
+    service, key, local = payment_use_cases()
+    return payment_pages.payment_page(visit(), membership, service, payment_id, key, local)
+
+
+@app.get("/payments/<payment_id>/boleto")
+def boleto_page(payment_id: str) -> Response[str]:
+    membership = require_account(app, Permission.INVOICES)
+    return payment_pages.boleto_page(visit(), membership, payment_use_cases()[0], payment_id)
+
+
+@app.get("/payment-methods")
+def payment_methods_page() -> Response[str]:
+    service, key, local = payment_use_cases()
+    return payment_pages.methods_page(visit(), require_account(app, Permission.INVOICES), service, key, local)
+
+
+@app.post("/payment-methods")
+def add_payment_method() -> Response[str]:
+    service, key, local = payment_use_cases()
+    return payment_pages.add_method(visit(), require_account(app, Permission.INVOICES), service, key, local)
+
+
+@app.post("/payment-methods/<payment_method_id>/default")
+def default_payment_method(payment_method_id: str) -> Response[str]:
+    membership = require_account(app, Permission.INVOICES)
+    return payment_pages.make_default(visit(), membership, payment_use_cases()[0], payment_method_id)
+
+
+def account_services(account_id: str) -> list[tuple[str, str]]:
+    """The account's services (id, name and domain) a saved method may pay by default."""
+    found, _ = service_use_cases().page(account_id, 100, None)
+    return [(s.service_id, f"{s.name} ({s.domain})" if s.domain else s.name) for s in found]
+
+
+@app.get("/payment-methods/<payment_method_id>/services")
+def payment_method_services_page(payment_method_id: str) -> Response[str]:
+    membership = require_account(app, Permission.INVOICES)
+    services = account_services(membership.account_id)
+    return payment_pages.method_services_page(visit(), membership, payment_use_cases()[0], payment_method_id, services)
+
+
+@app.post("/payment-methods/<payment_method_id>/services")
+def payment_method_services(payment_method_id: str) -> Response[str]:
+    membership = require_account(app, Permission.INVOICES)
+    services = account_services(membership.account_id)
+    return payment_pages.set_method_services(visit(), membership, payment_use_cases()[0], payment_method_id, services)
+
+
+@app.post("/payment-methods/<payment_method_id>/remove")
+def remove_payment_method(payment_method_id: str) -> Response[str]:
+    membership = require_account(app, Permission.INVOICES)
+    return payment_pages.remove_method(visit(), membership, payment_use_cases()[0], payment_method_id)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

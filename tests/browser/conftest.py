@@ -2,6 +2,9 @@
 
 The browser is required: the tests fail, never skip, when it is missing. Every page visited is screenshotted
 into ``test-artifacts/screenshots/``; failures keep a screenshot too.
+
+Every sign-in counts against the login's rate limit (10 per email in 15 minutes, on the one stack of the session):
+the tests share their sign-ins between the demo logins, and reach for the API only when they must.
 """
 
 from __future__ import annotations
@@ -57,6 +60,24 @@ def page(browser, devstack, request) -> Iterator[object]:
     if failed is not None and failed.failed:
         screenshot(opened, f"FAILED-{request.node.name}")
     context.close()
+
+
+@pytest.fixture
+def no_script_page(browser, devstack, request) -> Iterator[object]:
+    """A browser with JavaScript turned off: every form must still work."""
+    context = browser.new_context(base_url=devstack.url, locale="pt-BR", java_script_enabled=False)
+    opened = context.new_page()
+    yield opened
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        screenshot(opened, f"FAILED-{request.node.name}")
+    context.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The walk over every page runs after the journeys: what they leave behind (payments, emails, contacts, users)
+    makes more pages reachable by links. It passes on its own as well, on the seed alone."""
+    items.sort(key=lambda item: "test_every_page_axe" in item.nodeid)
 
 
 @pytest.hookimpl(hookwrapper=True)

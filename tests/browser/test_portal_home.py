@@ -30,7 +30,9 @@ def test_home_in_three_languages(page):
 
 
 def test_the_skip_link_is_the_first_stop_and_lands_on_main(page):
+    # Given a visitor on the home page
     page.goto("/")
+    # When they press Tab, Then the skip link has the focus; and Enter takes them to the main content
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.getAttribute('href')")
     assert focused == "#main"

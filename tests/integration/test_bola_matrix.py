@@ -60,6 +60,24 @@ SAMPLE_BODIES: dict[str, Any] = {
     "CallbackIn": {"phone": "+55 11 98765-4321", "window": "morning", "reason": "Ligar sobre o servidor."},
     "StaffMessageIn": {"message": "Verificando."},
     "StaffTicketPatch": {"priority": "high"},
+    # services
+    "OrderIn": {"items": [{"product_id": "PRODUCT", "cycle": "monthly", "domain": "novo.com.br"}]},
+    "ServicePasswordIn": {"password": "Nova-senha-forte-1"},
+    "UpgradeIn": {"product_id": "PRODUCT", "cycle": "monthly", "confirm": False},
+    "CancellationIn": {"type": "end_of_period", "reason": "Não preciso mais"},
+    "ProductIn": {
+        "name": {"pt-BR": "Plano", "es": "Plan", "en": "Plan"},
+        "type": "other",
+        "prices": [{"cycle": "monthly", "price": {"amount": 1000, "currency": "BRL"}}],
+    },
+    "ProductPatch": {"visible": False},
+    "ServiceActionIn": {"reason": "staff"},
+    # payments
+    "PaymentIn": {"method": "pix"},
+    "SeveralPaymentsIn": {"invoice_ids": ["INVOICE"], "method": "pix"},
+    "SavedMethodIn": {"type": "card", "provider_payment_method": "pm_card_visa"},
+    "SavedMethodPatch": {"default": True},
+    "RefundIn": {"payment_id": "PAYMENT", "reason": "Cobrança indevida"},
 }
 
 
@@ -192,6 +210,12 @@ def build_world() -> World:
         from support.tickets import given_ticket_with_attachment
 
         ids[label] |= given_ticket_with_attachment(account_id, owner)
+        # services: add the ids of this account's services resources to ids[label] here
+        ids[label]["product_id"] = f"product-{label}"
+        # payments: a payment (PIX, through the sandbox) and a saved card of this account
+        from support.payments import given_payment_and_saved_method
+
+        ids[label] |= given_payment_and_saved_method(account_id)
     # Invitation tokens are only in the emails; an unknown token must 404 like another's would.
     ids["b"]["token"] = "b-invitation-token-that-is-not-yours"
     secrets = ["Beta Secreta", "contact-b@example.com", "Secret subject b", "b-domain.com.br", b]

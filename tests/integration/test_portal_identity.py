@@ -4,106 +4,36 @@ permission, CSRF refusals, and no page showing another account's data."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
-import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from html import unescape
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
-import boto3
 import pytest
 
 from balcao.adapters.dynamodb import keys
 from balcao.adapters.dynamodb.identity import DynamoIdentityStore
 from balcao.adapters.dynamodb.models import AccountItem, AuditItem, EmailLogItem, ExportItem, InvitationItem
 from balcao.domain.accounts import Permission
-from balcao.domain.identity import User, UserStatus
 from balcao.domain.ids import new_ulid
 from balcao.domain.totp import totp_code
 from devstack import mail
-from support.events import api_event, header
-from support.identity import NOW, given_account, given_member
+from support.events import header
+from support.identity import NOW, given_account
 from support.pipeline import Pipeline
-
-PORTAL = "portal"
-PASSWORD = "Sup3r-Secret-pass!"
-CSRF = "k" * 43
-
-
-@dataclass
-class Visitor:
-    """A browser for portal events: a cookie jar, form posts with the CSRF token, the last answer."""
-
-    invoke: Any
-    language: str = "en"
-    cookies: dict[str, str] = field(default_factory=lambda: {"balcao_csrf": CSRF})
-    device: str = "Mozilla/5.0 (X11; Linux x86_64) Chromium"
-    user_id: str = ""
-
-    def request(self, method: str, path: str, form: dict[str, Any] | None = None, csrf: bool = True) -> dict:
-        split = urlsplit(path)
-        query = {k: v[0] for k, v in parse_qs(split.query).items()} or None
-        headers = {
-            "Accept": "text/html",
-            "Accept-Language": self.language,
-            "User-Agent": self.device,
-            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
-        }
-        raw = None
-        if method == "POST":
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            body = dict(form or {})
-            if csrf:
-                body["csrf_token"] = CSRF
-            raw = urlencode(body, doseq=True)
-        response = self.invoke(PORTAL, api_event(method, split.path, headers=headers, raw_body=raw, query=query))
-        for cookie in (response.get("multiValueHeaders") or {}).get("Set-Cookie", []):
-            name, _, rest = cookie.partition("=")
-            value = rest.split(";")[0]
-            if "Max-Age=0" in cookie:
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = value
-        return response
-
-    def get(self, path: str) -> dict:
-        return self.request("GET", path)
-
-    def post(self, path: str, form: dict[str, Any] | None = None, csrf: bool = True) -> dict:
-        return self.request("POST", path, form, csrf)
-
-    def sign_in(self, email: str, password: str = PASSWORD) -> dict:
-        response = self.post("/login", {"email": email, "password": password, "next": "/"})
-        assert response["statusCode"] in (200, 303), response["body"]
-        return response
-
-
-def unique(name: str) -> str:
-    """An address of its own for this test (Cognito's users outlive the per-test data reset)."""
-    return f"{name}.{uuid.uuid4().hex[:8]}@example.com"
-
-
-def login_user(email: str, name: str, language: str = "en") -> str:
-    """A confirmed login (Cognito user + user record) with PASSWORD; its user id."""
-    cognito = boto3.client("cognito-idp")
-    pool = os.environ["USER_POOL_ID"]
-    created = cognito.admin_create_user(
-        UserPoolId=pool,
-        Username=email,
-        UserAttributes=[
-            {"Name": "email", "Value": email},
-            {"Name": "email_verified", "Value": "true"},
-            {"Name": "name", "Value": name},
-        ],
-        MessageAction="SUPPRESS",
-    )["User"]
-    sub = next(a["Value"] for a in created["Attributes"] if a["Name"] == "sub")
-    cognito.admin_set_user_password(UserPoolId=pool, Username=sub, Password=PASSWORD, Permanent=True)
-    DynamoIdentityStore().create_user(User(sub, email, name, language, UserStatus.ACTIVE, NOW))
-    return sub
+from support.portal import (
+    PASSWORD,
+    Visitor,
+    assert_form_error,
+    assert_refused,
+    location,
+    login_user,
+    member_of,
+    text,
+    unique,
+)
 
 
 @dataclass
@@ -131,42 +61,6 @@ def world(aws, invoke) -> World:
     other_owner = Visitor(invoke)
     other_owner.sign_in(bia_email)
     return World(a, b, ana, bia, ana_email, bia_email, owner, other_owner)
-
-
-def member_of(invoke, account_id: str, permissions: set[Permission], name: str = "mel") -> Visitor:
-    email = unique(name)
-    user_id = login_user(email, name.title())
-    given_member(account_id, user_id, permissions, email=email)
-    visitor = Visitor(invoke, user_id=user_id)
-    visitor.sign_in(email)
-    return visitor
-
-
-def location(response: dict) -> str:
-    return header(response, "Location") or ""
-
-
-def text(response: dict) -> str:
-    return unescape(response["body"])
-
-
-def assert_refused(response: dict) -> None:
-    assert response["statusCode"] == 404, (response["statusCode"], location(response))
-    assert "Page not found" in response["body"]
-
-
-def assert_form_error(response: dict, field_name: str, message: str) -> None:
-    """A 422 re-render: the error summary links to the field, which is invalid and described by its message."""
-    body = response["body"]
-    assert response["statusCode"] == 422, response["statusCode"]
-    field_id = "field-" + field_name.replace(".", "-")
-    assert 'role="alert"' in body and f'href="#{field_id}"' in body
-    assert f'id="{field_id}-error"' in body and message in text(response)
-    tag = re.search(rf'<(?:input|select|textarea|fieldset)[^>]*id="{re.escape(field_id)}"[^>]*>', body)
-    assert tag is not None, field_id
-    assert f"{field_id}-error" in tag.group(0)
-    if not tag.group(0).startswith("<fieldset"):
-        assert 'aria-invalid="true"' in tag.group(0)
 
 
 def audit_actions(account_id: str) -> list[str]:

@@ -51,6 +51,7 @@ def call(app, event):
 
 def test_every_code_has_one_status():
     assert STATUS_BY_CODE == {
+        "bad_request": 400,  # API.md, webhooks: an unparseable body
         "validation_error": 422,
         "invalid_credentials": 401,
         "unauthorized": 401,

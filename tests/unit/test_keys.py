@@ -17,3 +17,11 @@ def test_key_shapes():
     assert keys.member_sk("u") == "MEMBER#u" and keys.gsi1_membership_sk("a") == "ACCOUNT#a"
     assert keys.mail_claim_pk("e1", "Ana@X.com") == "MAILCLAIM#e1#ana@x.com"
     assert keys.tax_id_lookup_pk("br", "12345678909") == "TAXID#BR#12345678909"
+
+
+def test_the_overview_range_holds_services_the_invoice_summary_and_the_ticket_counts():
+    first, last = keys.overview_range()
+    inside = [keys.service_sk("01J0000000000000000000000A"), keys.SUMMARY, keys.TICKET_COUNTS]
+    outside = [keys.invoice_sk("x"), keys.order_sk("x"), keys.provisioning_sk("x"), keys.audit_sk("x")]
+    assert all(first <= sk <= last for sk in inside)
+    assert not any(first <= sk <= last for sk in outside)

@@ -13,6 +13,7 @@ import argparse
 import sys
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
@@ -123,17 +124,26 @@ def update(domain: str) -> int:
 
 
 def adopt(domain: str, source: Path) -> int:
-    """Add the messages of a JSON file ``{msgid: {"pt_BR": ..., "es": ...}}`` to ``<domain>.po`` of every locale."""
+    """Add the messages of a JSON file ``{msgid: {"pt_BR": ..., "es": ...}}`` to ``<domain>.po`` of every locale.
+
+    A plural message gives its English plural and a list of forms per locale:
+    ``{"%(num)d ticket": {"plural": "%(num)d tickets", "pt_BR": ["%(num)d ticket", "%(num)d tickets"], "es": [...]}}``.
+    """
     import json
 
-    entries: dict[str, dict[str, str]] = json.loads(source.read_text())
+    entries: dict[str, dict[str, Any]] = json.loads(source.read_text())
     for locale in LOCALES:
         target = TRANSLATIONS / locale / "LC_MESSAGES" / f"{domain}.po"
         target.parent.mkdir(parents=True, exist_ok=True)
         catalog = read(target, locale) if target.exists() else Catalog(locale=locale, domain=domain)
         catalog.project, catalog.version, catalog.fuzzy = "Balcão", "1", False
         for msgid, translations in entries.items():
-            catalog.add(msgid, string=msgid if locale == "en" else translations[locale], locations=[])
+            plural = translations.get("plural")
+            if plural:
+                forms = (msgid, plural) if locale == "en" else tuple(translations[locale])
+                catalog.add((msgid, plural), string=forms, locations=[])
+            else:
+                catalog.add(msgid, string=msgid if locale == "en" else translations[locale], locations=[])
         with target.open("wb") as handle:
             write_po(handle, catalog, width=120, sort_output=True, no_location=True)
     print(f"{domain}.po: adopted {len(entries)} message(s) from {source.name}")

@@ -1,8 +1,9 @@
 """One OpenAPI 3 document for every function's routes, generated from their Powertools resolvers.
 
-Each operation gets the error responses its access implies (``x-balcao-access``): 401/404 for signed-in and
-account routes, 401/403 for staff routes, 422 wherever input is validated, 429 on rate-limited public routes, all
-in the one error shape of API.md. ``make openapi`` writes ``functions/health/openapi.json``; a test fails when the
+Each operation gets the error responses its access implies (``x-balcao-access``): 401/404 for signed-in routes,
+401/403/404 for account routes (an account may require 2FA) and staff routes, 404 for any other path naming something, 401 for the access routes,
+409 for every write (a concurrent change cancels a transaction), 422 wherever input is validated, 429 on
+rate-limited public routes, all in the one error shape of API.md. 204s and redirects document no body. ``make openapi`` writes ``functions/health/openapi.json``; a test fails when the
 committed document drifts from the code.
 """
 
@@ -68,6 +69,21 @@ ERROR_DESCRIPTIONS = {
     503: "A provider is not configured or unavailable.",
 }
 METHODS = ("get", "put", "post", "delete", "patch")
+MUTATING = ("put", "post", "delete", "patch")
+# What Powertools documents for a handler returning ``Response[str]``: a JSON string, which no route answers.
+UNTYPED_BODY = {"title": "Return", "type": "string"}
+
+
+def _fix_success_bodies(responses: dict[str, Any]) -> None:
+    """204 and redirects have no body; an untyped JSON body (a route returning ``Response[str]`` without declaring
+    its model) is an object, not the string Powertools infers."""
+    for status, response in responses.items():
+        if status == "204" or status.startswith("3"):
+            response.pop("content", None)
+            continue
+        schema = ((response.get("content") or {}).get("application/json") or {}).get("schema")
+        if schema == UNTYPED_BODY:
+            response["content"]["application/json"]["schema"] = {"type": "object"}
 
 
 def _error_response(status: int) -> dict[str, Any]:
@@ -77,13 +93,21 @@ def _error_response(status: int) -> dict[str, Any]:
     }
 
 
-def _errors_for(operation: dict[str, Any]) -> list[int]:
+def _errors_for(method: str, path: str, operation: dict[str, Any]) -> list[int]:
     access = operation.get("x-balcao-access")
     statuses: list[int] = []
-    if access in ("self", "account"):
+    if access == "self":
         statuses += [401, 404]
+    elif access == "account":
+        statuses += [401, 403, 404]  # 403 mfa_required: the account requires 2FA and the session did not pass it
     elif access == "staff":
-        statuses += [401, 403]
+        statuses += [401, 403, 404]  # a staff route names a resource (in its path or body) that may not exist
+    elif "{" in path:
+        statuses.append(404)  # an unknown id or name in the path
+    if access == "public" and path.startswith("/api/auth/"):
+        statuses.append(401)  # bad credentials, codes or tokens (API.md)
+    if method in MUTATING:
+        statuses.append(409)  # any write may lose a race with a concurrent change (a cancelled transaction)
     if operation.get("parameters") or operation.get("requestBody"):
         statuses.append(422)
     for status in operation.get("x-balcao-errors", []):
@@ -127,14 +151,15 @@ def build_document() -> dict[str, Any]:
             if existing is not None and existing != component:
                 raise ValueError(f"two functions define different schemas named {name}")
             document["components"]["schemas"][name] = component
-    for item in document["paths"].values():
+    for path, item in document["paths"].items():
         for method in METHODS:
             operation = item.get(method)
             if operation is None:
                 continue
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
-            for status in _errors_for(operation):
+            _fix_success_bodies(responses)
+            for status in _errors_for(method, path, operation):
                 responses[str(status)] = _error_response(status)
             if operation.get("x-balcao-access") != "public":
                 operation["security"] = [{"cognito": []}]

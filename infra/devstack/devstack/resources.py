@@ -241,14 +241,27 @@ def _user_pool_group(logical_id: str, props: dict[str, Any], resolver: Resolver)
     resolver.refs[logical_id] = arguments["GroupName"]
 
 
+# Secrets template.yaml creates without a value (operators fill them in): the local stack's own values. These are
+# local-only test secrets of API.md ("Local stack only"); nothing deployed ever holds them.
+LOCAL_SECRET_VALUES: dict[str, str] = {
+    "StripeSecret": json.dumps({"webhook_secret": "whsec_balcao_local_only"}),
+    "MercadoPagoSecret": json.dumps({"webhook_secret": "mp_balcao_local_only"}),
+}
+
+
 def _secret(logical_id: str, props: dict[str, Any], resolver: Resolver) -> None:
     name = resolver.resolve(props.get("Name")) or _name(resolver, logical_id)
     if "SecretString" in props:
-        value = str(resolver.resolve(props["SecretString"]))
-    else:
-        length = int(props.get("GenerateSecretString", {}).get("PasswordLength", 32))
+        value: str | None = str(resolver.resolve(props["SecretString"]))
+    elif "GenerateSecretString" in props:
+        length = int(props["GenerateSecretString"].get("PasswordLength", 32))
         value = secrets.token_urlsafe(length)[:length]
-    arn = _client("secretsmanager").create_secret(Name=name, SecretString=value)["ARN"]
+    else:
+        value = LOCAL_SECRET_VALUES.get(logical_id)
+    arguments: dict[str, Any] = {"Name": name}
+    if value is not None:
+        arguments["SecretString"] = value
+    arn = _client("secretsmanager").create_secret(**arguments)["ARN"]
     resolver.refs[logical_id] = arn
 
 

@@ -12,7 +12,9 @@ from typing import Any
 
 import boto3
 
+from devstack.payments import seed_payments
 from devstack.seed_invoices import seed_invoices
+from devstack.seed_services import seed_services
 
 DEMO_PASSWORD = "Balcao-demo-2026!"
 STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # local-only; printed in the banner
@@ -249,6 +251,10 @@ STEPS: list[Callable[[SeedContext], None]] = [
     seed_invoices,
     # tickets
     seed_tickets,
+    # services
+    seed_services,
+    # payments
+    seed_payments,
 ]
 
 

@@ -186,6 +186,8 @@ class DevStack:
         gateway.add_dev_route("/_dev/jobs/<name>", self._job_route, ["POST"])
         gateway.add_dev_route("/_dev/stack", self._stack_route, ["GET"])
         gateway.add_dev_route("/_dev/ses/<message_id>/<kind>", self._ses_route, ["POST"])
+        gateway.add_dev_route("/_dev/cpanel/<username>", self._cpanel_route, ["GET"])
+        gateway.add_dev_route("/_dev/pay/<invoice_id>", self._pay_route, ["POST"])
         self.gateway = gateway
         self._server = make_server("127.0.0.1", self.port, gateway, threaded=True)
         self._serving = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
@@ -309,6 +311,42 @@ class DevStack:
         )
         self.settle()
         return json_response({"message_id": message_id, "event": kind})
+
+    def _pay_route(self, request: Request) -> Response:
+        """The sandbox provider pays (or fails, or leaves pending) an invoice's open amount through a signed webhook."""
+        from devstack import payments
+
+        invoice_id = request.view_args["invoice_id"]  # type: ignore[attr-defined]
+        outcome = str((request.get_json(silent=True) or {}).get("outcome", "paid"))
+        if outcome not in payments.OUTCOMES:
+            message = "outcome is paid, failed or pending."
+            fields = [{"field": "outcome", "code": "invalid_choice", "message": message}]
+            return json_response({"error": {"code": "validation_error", "message": message, "fields": fields}}, 422)
+        try:
+            result = payments.pay(self.url, invoice_id, outcome)
+        except payments.NoSuchInvoiceError:
+            return json_response({"error": {"code": "not_found", "message": "No such invoice."}}, 404)
+        self.settle()
+        return json_response(result)
+
+    def _cpanel_route(self, request: Request) -> Response:
+        """Where the simulated panel's single sign-on URL lands: the account it opened (as cPanel would)."""
+        from html import escape
+
+        from balcao.adapters.provisioning.simulated import simulated_account
+
+        username = request.view_args["username"]  # type: ignore[attr-defined]
+        account = simulated_account(username)
+        if account is None or not request.args.get("session"):
+            return Response("No such cPanel session.", status=404, content_type="text/plain; charset=utf-8")
+        state = "suspended" if account.suspended else "active"
+        body = (
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>cPanel (simulated)</title></head>"
+            f"<body><h1>cPanel (simulated) — {escape(account.username)}</h1><dl>"
+            f"<dt>Domain</dt><dd>{escape(account.domain)}</dd><dt>Package</dt><dd>{escape(account.package)}</dd>"
+            f"<dt>Status</dt><dd>{state}</dd></dl></body></html>"
+        )
+        return Response(body, content_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
 
     def _job_route(self, request: Request) -> Response:
         name = request.view_args["name"]  # type: ignore[attr-defined]

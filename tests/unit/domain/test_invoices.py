@@ -148,6 +148,17 @@ def test_a_partial_payment_leaves_the_rest_due():
     assert settled.invoice.status is InvoiceStatus.PARTIALLY_PAID and settled.invoice.amount_due == brl(5500)
 
 
+def test_a_second_partial_payment_keeps_the_invoice_partially_paid():
+    # Given an invoice of R$ 105,00 with R$ 50,00 paid
+    invoice = issued().settle(payment(brl(5000)), NOW).invoice
+    # When R$ 30,00 more arrive
+    settled = invoice.settle(payment(brl(3000), "P2"), NOW)
+    # Then it is still partially paid with R$ 25,00 due, both payments listed
+    assert settled.applied == brl(3000) and settled.excess == brl(0)
+    assert settled.invoice.status is InvoiceStatus.PARTIALLY_PAID and settled.invoice.amount_due == brl(2500)
+    assert [p.amount for p in settled.invoice.payments] == [brl(5000), brl(3000)]
+
+
 def test_an_overpayment_pays_the_invoice_and_the_excess_becomes_credit():
     # Given an invoice with R$ 55,00 due
     # When R$ 60,00 arrive

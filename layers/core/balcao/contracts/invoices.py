@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from balcao.contracts.identity import Body, Timestamped
 from balcao.domain.credit import CreditBalance, CreditEntry
+from balcao.domain.dunning import suspension_notice_date
 from balcao.domain.invoices import AppliedPayment, Buyer, CreditNote, Invoice, InvoiceLine, TaxAmount
 from balcao.domain.money import Currency, Money
 from balcao.services.invoices import Settled
@@ -171,6 +172,8 @@ class InvoiceOut(InvoiceSummaryOut):
     issued_at: datetime | None
     paid_at: datetime | None
     cancelled_at: datetime | None
+    # "Service will be suspended on …": while the invoice is open, not paused by a payment on its way (dunning).
+    suspension_date: date | None = None
 
     @classmethod
     def of(cls, invoice: Invoice, today: date) -> InvoiceOut:
@@ -198,6 +201,7 @@ class InvoiceOut(InvoiceSummaryOut):
             issued_at=invoice.issued_at,
             paid_at=invoice.paid_at,
             cancelled_at=invoice.cancelled_at,
+            suspension_date=suspension_notice_date(invoice, invoice.suspension_date, today),
         )
 
 

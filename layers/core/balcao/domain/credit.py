@@ -22,6 +22,7 @@ class CreditKind(StrEnum):
     REFUND = "refund"  # a credit note or a refund, kept as credit
     MANUAL = "manual"  # staff, with a note
     APPLIED = "applied"  # spent on an invoice (negative)
+    REVERSAL = "reversal"  # credit a reversed payment had made, taken back (negative; never below zero)
 
 
 class InsufficientCreditError(ConflictError):

@@ -297,6 +297,14 @@ class Invoice:
     previous_hash: str | None = None
     version: int | None = None
     instructions: Mapping[str, str] = field(default_factory=dict)
+    # Read by dunning (payments capability): an issued boleto due on or before the suspension day pauses suspension
+    # until this day (its due date plus 3 business days), once per invoice; ``boleto_pause_used`` records that once.
+    suspension_paused_until: date | None = None
+    boleto_pause_used: bool = False
+    # Written by dunning: the current workflow execution (``{invoice_id}-{n}``) and the day its services will be
+    # suspended if nothing is paid (what the customer is shown), as last planned.
+    dunning_execution: str | None = None
+    suspension_date: date | None = None
 
     @classmethod
     def draft(
@@ -413,7 +421,8 @@ class Invoice:
         paid = self.amount_paid + applied
         fully_paid = paid + self.amount_credited >= self.total
         target = InvoiceStatus.PAID if fully_paid else InvoiceStatus.PARTIALLY_PAID
-        self._move(target, InvoiceNotOpenError)
+        if target is not self.status:  # a second partial payment stays partially paid
+            self._move(target, InvoiceNotOpenError)
         recorded = replace(payment, amount=applied)
         settled = replace(
             self,
@@ -442,6 +451,61 @@ class Invoice:
         self._move(InvoiceStatus.PAYMENT_PENDING, InvoiceNotOpenError)
         return replace(
             self, status=InvoiceStatus.PAYMENT_PENDING, payment_method=method, instructions=dict(instructions)
+        )
+
+    def record_charge(
+        self, method: PaymentMethod, instructions: Mapping[str, str], pause_until: date | None = None
+    ) -> Invoice:
+        """A charge was opened at a provider (PIX code, boleto, card or SEPA intent): its instructions are printed;
+        a boleto may pause suspension (``pause_until``, once per invoice). The status does not change."""
+        if not self.is_unpaid:
+            raise InvoiceNotOpenError()
+        paused = self.suspension_paused_until
+        used = self.boleto_pause_used
+        if pause_until is not None and not used:
+            paused, used = pause_until, True
+        return replace(
+            self,
+            payment_method=method,
+            instructions=dict(instructions),
+            suspension_paused_until=paused,
+            boleto_pause_used=used,
+        )
+
+    def release_pending(self) -> Invoice:
+        """The payment in flight failed (a SEPA debit returned before it settled): back to issued or partially paid."""
+        if self.status is not InvoiceStatus.PAYMENT_PENDING:
+            return self
+        target = InvoiceStatus.ISSUED if self.amount_paid.is_zero else InvoiceStatus.PARTIALLY_PAID
+        self._move(target, InvoiceNotOpenError)
+        return replace(self, status=target)
+
+    def reverse(self, payment: AppliedPayment, at: datetime) -> Invoice:
+        """A reversal (refund, chargeback, SEPA return after success): ``payment.amount`` (positive) is no longer paid.
+
+        The one backward move of API.md: a paid or partially paid invoice returns to ``issued`` (nothing paid left)
+        or ``partially_paid`` and its ``amount_due`` rises; the reversal is listed with a negative amount. A
+        cancelled or refunded invoice keeps its status (what it received went to credit).
+        """
+        if payment.amount.currency != self.currency:
+            raise PaymentCurrencyMismatchError()
+        if self.status in (InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED, InvoiceStatus.REFUNDED):
+            raise InvoiceNotOpenError()
+        taken = payment.amount if payment.amount <= self.amount_paid else self.amount_paid
+        if taken.is_zero:
+            return self
+        paid = self.amount_paid - taken
+        status = self.status
+        if paid + self.amount_credited < self.total:
+            status = InvoiceStatus.ISSUED if paid.is_zero else InvoiceStatus.PARTIALLY_PAID
+            if self.status is InvoiceStatus.PAYMENT_PENDING:
+                status = InvoiceStatus.PAYMENT_PENDING
+        return replace(
+            self,
+            status=status,
+            amount_paid=paid,
+            payments=(*self.payments, replace(payment, amount=-taken, received_at=at)),
+            paid_at=self.paid_at if status is InvoiceStatus.PAID else None,
         )
 
     def cancel(self, at: datetime) -> Invoice:

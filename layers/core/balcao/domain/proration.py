@@ -83,15 +83,17 @@ def quote_change(
     new_cycle: BillingCycle,
     prepaid_next: PrepaidNextPeriod | None = None,
     next_period_price: Money | None = None,
+    anchor_day: int | None = None,
 ) -> Quote:
-    """The quote of moving to ``new_price`` per ``new_cycle`` today (see the module docstring)."""
+    """The quote of moving to ``new_price`` per ``new_cycle`` today (see the module docstring). ``anchor_day``: the
+    service's day of the month, so the new cycle's period ending on the due date starts on that day."""
     if today >= current.end:
         raise ChangeNotPossibleError(
             N_("This service is due for renewal: pay the renewal first, then change the plan.")
         )
     days_left = (current.end - max(today, current.start)).days
     days_in_current = current.days
-    days_in_new = (current.end - period_start(current.end, new_cycle)).days
+    days_in_new = (current.end - period_start(current.end, new_cycle, anchor_day)).days
     credit = (
         prorate(current.paid, days_left, days_in_current) if current.paid.amount else Money.zero(new_price.currency)
     )

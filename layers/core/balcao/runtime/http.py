@@ -16,9 +16,13 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from balcao.domain.errors import (
+    FIELD_MESSAGES,
     BalcaoError,
     FieldProblem,
     InvalidInputError,
@@ -29,6 +33,7 @@ from balcao.runtime.observability import logger
 from balcao.web.i18n import gettext, negotiate
 
 STATUS_BY_CODE: dict[str, int] = {
+    "bad_request": 400,  # an unparseable webhook body (the only 400 of API.md)
     "validation_error": 422,
     "invalid_credentials": 401,
     "unauthorized": 401,
@@ -70,6 +75,55 @@ def error_response(
     )
 
 
+NOT_JSON: dict[str, object] = {"type": "json_invalid", "loc": ("body",)}
+
+
+def _internal_error(app: APIGatewayRestResolver) -> Response[str]:
+    """Anything unexpected: logged with its traceback, answered 500 without details."""
+    logger.exception("unexpected error")
+    return error_response("internal_error", gettext(caller_language(app), BalcaoError.default_message))
+
+
+def _nests_too_deep(body: str | None) -> bool:
+    try:
+        json.loads(body or "null")
+    except RecursionError:
+        return True
+    except ValueError:
+        return False
+    return False
+
+
+def _unencodable(value: Any, path: str = "") -> str | None:
+    """The path of the first string holding a lone UTF-16 surrogate (valid JSON, ``"\\ud800"``, but no UTF-8 text)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "body"
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _unencodable(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
+
+
+def refuse_unencodable_text(resolver: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Refuse, before the handler runs, a JSON body whose text cannot be stored or sent (lone surrogates) — instead
+    of failing half-way through a write."""
+    body = resolver.current_event.decoded_body
+    if body and "\\u" in body:  # only an escape can smuggle a lone surrogate into valid JSON
+        try:
+            field = _unencodable(json.loads(body))
+        except (ValueError, RecursionError):
+            field = None  # not JSON: request validation has answered already
+        if field is not None:
+            raise InvalidInputError([FieldProblem(field, "invalid", FIELD_MESSAGES["invalid"])])
+    return next_middleware(resolver)
+
+
 def rest_resolver(audit: AuditRecorder | None = None) -> APIGatewayRestResolver:
     """A Powertools REST resolver with validation, the error map of API.md and (optionally) auditing."""
     app = APIGatewayRestResolver(enable_validation=True)
@@ -93,15 +147,26 @@ def rest_resolver(audit: AuditRecorder | None = None) -> APIGatewayRestResolver:
     def handle_validation_error(error: RequestValidationError) -> Response[str]:
         return answer(InvalidInputError(problems_from_validation(list(error.errors()))))
 
+    @app.exception_handler(RequestUnsupportedContentType)
+    def handle_unsupported_content_type(_: RequestUnsupportedContentType) -> Response[str]:
+        # A body in another format (XML, text…): the answer of a body that is not valid JSON.
+        return answer(InvalidInputError(problems_from_validation([NOT_JSON])))
+
+    @app.exception_handler(RecursionError)
+    def handle_recursion(_: RecursionError) -> Response[str]:
+        # The JSON parser gives up on a body nested deeper than the recursion limit: invalid input, not a crash.
+        too_deep = _nests_too_deep(app.current_event.decoded_body)
+        return answer(InvalidInputError(problems_from_validation([NOT_JSON]))) if too_deep else _internal_error(app)
+
     @app.not_found
     def handle_not_found(_: Exception) -> Response[str]:
         return error_response("not_found", gettext(caller_language(app), "Not found."))
 
     @app.exception_handler(Exception)
     def handle_unexpected(error: Exception) -> Response[str]:
-        logger.exception("unexpected error")
-        return error_response("internal_error", gettext(caller_language(app), BalcaoError.default_message))
+        return _internal_error(app)
 
+    app.use(middlewares=[refuse_unencodable_text])
     if audit is not None:
         recorder = audit
 

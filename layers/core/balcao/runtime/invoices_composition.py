@@ -11,6 +11,7 @@ from balcao.adapters.dynamodb.renewals import DynamoBillableServices, DynamoRene
 from balcao.adapters.invoice_pdfs import S3InvoicePdfs
 from balcao.adapters.s3 import S3Documents
 from balcao.domain.invoice_document import InvoiceDocument
+from balcao.domain.invoices import Invoice
 from balcao.runtime import composition
 from balcao.runtime.settings import load_settings
 from balcao.services.invoice_documents import InvoiceDocuments
@@ -42,6 +43,13 @@ def _render(document: InvoiceDocument) -> bytes:
     return render_invoice_pdf(document)
 
 
+def _cancel_charges(invoice: Invoice) -> None:
+    """Before an invoice is cancelled, the payments capability cancels its open provider charges."""
+    from balcao.runtime.payments_composition import payments
+
+    payments().cancel_open_charges(invoice)
+
+
 def invoices() -> Invoices:
     company = composition.company()
     return Invoices(
@@ -51,6 +59,7 @@ def invoices() -> Invoices:
         timezone=company.locale.timezone,
         translate=_translate,
         default_currency=company.locale.default_currency,
+        before_cancel=_cancel_charges,
     )
 
 

@@ -34,8 +34,17 @@ class Settings(BaseModel):
     user_pool_client_id: str = Field(alias="USER_POOL_CLIENT_ID")
     app_client_secret_id: str = Field(alias="APP_CLIENT_SECRET_ID")
     totp_key_secret_id: str = Field(alias="TOTP_KEY_SECRET_ID")
+    dunning_state_machine_arn: str = Field(alias="DUNNING_STATE_MACHINE_ARN")
     payments_mode: PaymentsMode = Field(default=PaymentsMode.PROVIDERS, alias="PAYMENTS_MODE")
+    # Provider keys (JSON secrets, no value in template.yaml): a provider without its keys fails closed.
+    stripe_secret_id: str = Field(alias="STRIPE_SECRET_ID")
+    mercadopago_secret_id: str = Field(alias="MERCADOPAGO_SECRET_ID")
     secure_cookies: bool = Field(default=True, alias="SECURE_COOKIES")
+    # The control panel (cPanel/WHM): no URL means none is configured (provisioning fails visibly); the local stack
+    # uses the simulated panel whatever these say.
+    whm_base_url: str = Field(default="", alias="WHM_BASE_URL")
+    whm_username: str = Field(default="root", alias="WHM_USERNAME")
+    whm_token_secret_id: str = Field(default="", alias="WHM_TOKEN_SECRET_ID")
 
     @property
     def is_local(self) -> bool:

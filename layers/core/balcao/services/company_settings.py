@@ -13,14 +13,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from balcao.domain.errors import InvalidInputError, problems_from_validation
+from balcao.services.dunning_settings import DunningSettings
 from balcao.services.invoice_settings import InvoiceSettings
+from balcao.services.payment_settings import PaymentSettings
 from balcao.services.ports import SettingsStore
+from balcao.services.service_settings import ServiceSettings
 
 LanguageCode = Literal["pt-BR", "es", "en"]
 CurrencyCode = Literal["BRL", "EUR"]
 HEX_COLOUR = r"^#[0-9a-fA-F]{6}$"
-
 LOGO_URL = r"^(https://[A-Za-z0-9.-]+(:\d+)?/[^\s\"'<>]*|/static/(theme/)?[A-Za-z0-9._-]+)$"  # https, or served here
+
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -32,7 +35,6 @@ class BrandSettings(Section):
     primary_colour: str = Field(default="#0B5CAD", pattern=HEX_COLOUR)
     accent_colour: str = Field(default="#0A7A4B", pattern=HEX_COLOUR)
 
-
     @property
     def image_origins(self) -> tuple[str, ...]:
         """The logo's origin, for the portal's Content-Security-Policy (none when it is served from here)."""
@@ -40,6 +42,7 @@ class BrandSettings(Section):
             return ()
         host = self.logo_url.removeprefix("https://").split("/", 1)[0]
         return (f"https://{host}",)
+
 
 class LocaleSettings(Section):
     timezone: str = Field(default="America/Sao_Paulo", max_length=64)
@@ -199,6 +202,12 @@ class CompanySettings(Section):
     invoices: InvoiceSettings = InvoiceSettings()
     # tickets
     tickets: TicketSettings = TicketSettings()
+    # dunning
+    dunning: DunningSettings = DunningSettings()
+    # services
+    services: ServiceSettings = ServiceSettings()
+    # payments
+    payments: PaymentSettings = PaymentSettings()
 
 
 def load_company_settings(store: SettingsStore) -> CompanySettings:

@@ -129,6 +129,17 @@ class InvoiceWrite:
     before: Invoice | None
 
 
+class ChangePart(Protocol):
+    """A write of another capability committed in the same transaction as a billing change (the payments
+    capability's webhook dedupe item, charge status, staff flag). Built by that capability's store; opaque here."""
+
+    def add_to(self, transaction: object) -> None: ...
+
+
+# (payment recorded, invoice before, invoice after) → the other writes of the same transaction.
+ExtraParts = Callable[[ReceivedPayment, Invoice, Invoice], Sequence[ChangePart]]
+
+
 @dataclass
 class BillingChange:
     invoices: list[InvoiceWrite] = field(default_factory=list)
@@ -140,6 +151,7 @@ class BillingChange:
     open_credit: tuple[str, Currency] | None = None  # an account's first CREDIT_BALANCE (its currency)
     guards: list[Guard] = field(default_factory=list)
     events: list[DomainEvent] = field(default_factory=list)
+    extra: list[ChangePart] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +233,8 @@ class Invoices:
     translate: Translator
     default_currency: str = "BRL"
     announce: bool = True  # the demo seed writes its invoices without announcing them
+    # Called with an invoice about to be cancelled: the payments capability cancels its open provider charges first.
+    before_cancel: Callable[[Invoice], None] | None = None
     _sequences: dict[str, SequenceState] = field(default_factory=dict)
 
     # --- time and reading -------------------------------------------------------------------------------------
@@ -258,6 +272,14 @@ class Invoices:
         if account_id is None:
             raise NotFoundError()
         return self.invoice(account_id, invoice_id, include_drafts=True)
+
+    def account_of_invoice(self, invoice_id: str) -> str:
+        """The account an invoice belongs to — email links name the invoice only (``/invoices/{invoice_id}``): the
+        page authorizes the signed-in user on that account, then reads the invoice."""
+        account_id = self.store.locate(invoice_id)
+        if account_id is None:
+            raise NotFoundError()
+        return account_id
 
     def credit_note(self, account_id: str, credit_note_id: str) -> CreditNote:
         found = self.store.credit_note(account_id, credit_note_id)
@@ -512,13 +534,55 @@ class Invoices:
         return draft
 
     def mark_payment_pending(
-        self, account_id: str, invoice_id: str, method: PaymentMethod, instructions: Mapping[str, str]
+        self,
+        account_id: str,
+        invoice_id: str,
+        method: PaymentMethod,
+        instructions: Mapping[str, str],
+        extra: Sequence[ChangePart] = (),
     ) -> Invoice:
         def attempt() -> Invoice:
             before = self.invoice(account_id, invoice_id)
             after = before.mark_payment_pending(method, instructions)
             event = self._event("invoice.payment_pending", after, method=method.value)
-            self._commit(BillingChange(invoices=[InvoiceWrite(after, before)], events=[event]))
+            change = BillingChange(invoices=[InvoiceWrite(after, before)], events=[event], extra=list(extra))
+            self._commit(change)
+            return after
+
+        return self._retrying(attempt)
+
+    def record_charge(
+        self,
+        account_id: str,
+        invoice_id: str,
+        method: PaymentMethod,
+        instructions: Mapping[str, str],
+        pause_until: date | None = None,
+        extra: Sequence[ChangePart] = (),
+    ) -> Invoice:
+        """A provider charge was opened for the invoice (payments capability): its method and instructions (printed
+        on the PDF), and a boleto's pause of suspension (once per invoice)."""
+
+        def attempt() -> Invoice:
+            before = self.invoice(account_id, invoice_id)
+            after = before.record_charge(method, instructions, pause_until)
+            event = self._event("invoice.payment_method_changed", after, method=method.value)
+            self._commit(BillingChange(invoices=[InvoiceWrite(after, before)], events=[event], extra=list(extra)))
+            return after
+
+        return self._retrying(attempt)
+
+    def release_pending(self, account_id: str, invoice_id: str, extra: Sequence[ChangePart] = ()) -> Invoice:
+        """The payment in flight failed: a ``payment_pending`` invoice returns to issued or partially paid."""
+
+        def attempt() -> Invoice:
+            before = self.invoice(account_id, invoice_id, include_drafts=True)
+            after = before.release_pending()
+            change = BillingChange(extra=list(extra))
+            if after != before:
+                change.invoices.append(InvoiceWrite(after, before))
+                change.events.append(self._event("invoice.payment_failed", after))
+            self._commit(change)
             return after
 
         return self._retrying(attempt)
@@ -532,17 +596,19 @@ class Invoices:
         source: str,
         provider_ref: str,
         method: PaymentMethod | None = None,
+        extra: ExtraParts | None = None,
     ) -> Settled:
         """Record a payment in one transaction: the payment, the invoice's ``amount_due`` and status (and its
         number, for series numbered at payment), any excess as credit, and ``invoice.paid`` or
-        ``invoice.partially_paid``. Idempotent per (source, provider reference): a repeat changes nothing."""
+        ``invoice.partially_paid``. Idempotent per (source, provider reference): a repeat changes nothing.
+        ``extra`` adds another capability's writes to that transaction, decided from its outcome."""
         existing = self.store.payment_by_reference(source, provider_ref)
         if existing is not None:
             return Settled(existing, self.invoice(account_id, existing.invoice_id, include_drafts=True), True)
 
         def attempt() -> Settled:
             before = self.invoice(account_id, invoice_id, include_drafts=True)
-            return self._settle(before, amount, source, provider_ref, method)
+            return self._settle(before, amount, source, provider_ref, method, extra)
 
         try:
             return self._retrying(attempt)
@@ -552,7 +618,13 @@ class Invoices:
             return Settled(recorded, self.invoice(account_id, recorded.invoice_id, include_drafts=True), True)
 
     def _settle(
-        self, before: Invoice, amount: Money, source: str, provider_ref: str, method: PaymentMethod | None
+        self,
+        before: Invoice,
+        amount: Money,
+        source: str,
+        provider_ref: str,
+        method: PaymentMethod | None,
+        extra: ExtraParts | None = None,
     ) -> Settled:
         now = self.clock.now()
         payment_id = new_ulid()
@@ -605,6 +677,8 @@ class Invoices:
             change.events.append(self._paid_event(after, settlement.applied, payment_id, method))
         if change.credit:
             self._announce_credit(before.account_id, amount.currency, change)
+        if extra is not None:
+            change.extra.extend(extra(payment, before, after))
         self._commit(change)
         self._after_commit(change)
         return Settled(payment, after)
@@ -709,6 +783,8 @@ class Invoices:
             )
         )
         if after.status is InvoiceStatus.CANCELLED and before.status is not InvoiceStatus.CANCELLED:
+            if self.before_cancel is not None:
+                self.before_cancel(before)
             change.events.append(self._event("invoice.cancelled", after, reason="credit_note"))
         if after.status is InvoiceStatus.PAID and before.status is not InvoiceStatus.PAID:
             change.events.append(self._paid_event(after, Money.zero(after.currency), None, None))
@@ -797,10 +873,36 @@ class Invoices:
             counts["cancelled"] += 1
         return counts
 
+    def cancel_unpaid(self, account_id: str, invoice_id: str, reason: str) -> Invoice:
+        """Cancel an invoice nobody paid anything of (an unpaid order or plan change, the renewal of a service
+        being cancelled): a numbered one through a credit note for its whole amount (a number is never voided), an
+        unnumbered one directly. ``invoice.cancelled`` either way; an invoice already closed is returned as is."""
+        current = self.invoice(account_id, invoice_id)
+        if not current.is_unpaid:
+            return current
+        if not current.amount_paid.is_zero:
+            raise InvoiceNotCreditableError(N_("Part of this invoice was paid: a credit note must say how much."))
+        if current.number is not None:
+            self.issue_credit_note(invoice_id, None, reason)
+            return self.invoice(account_id, invoice_id)
+
+        def attempt() -> Invoice:
+            before = self.invoice(account_id, invoice_id)
+            after = before.cancel(self.clock.now())
+            if self.before_cancel is not None:
+                self.before_cancel(before)
+            event = self._event("invoice.cancelled", after, reason=reason)
+            self._commit(BillingChange(invoices=[InvoiceWrite(after, before)], events=[event]))
+            return after
+
+        return self._retrying(attempt)
+
     def _cancel(self, account_id: str, invoice_id: str) -> Invoice:
         def attempt() -> Invoice:
             before = self.invoice(account_id, invoice_id)
             after = before.cancel(self.clock.now())
+            if self.before_cancel is not None:
+                self.before_cancel(before)
             event = self._event("invoice.cancelled", after, reason="unpaid")
             self._commit(BillingChange(invoices=[InvoiceWrite(after, before)], events=[event]))
             return after

@@ -62,12 +62,29 @@ EMAILS: dict[str, EmailSpec] = {
     "invoice.paid": EmailSpec("payment_received", Audience.ACCOUNT, Department.BILLING),
     "invoice.partially_paid": EmailSpec("payment_received", Audience.ACCOUNT, Department.BILLING),
     "credit.added": EmailSpec("credit_added", Audience.ACCOUNT, Department.BILLING),
+    # payments
+    "payment.failed": EmailSpec("payment_failed", Audience.ACCOUNT, Department.BILLING),
+    "payment_method.expiring": EmailSpec("card_expiring", Audience.ACCOUNT, Department.BILLING),
     # tickets
     "ticket.opened": EmailSpec("ticket_opened", Audience.ACCOUNT, Department.SUPPORT),
     "ticket.replied": EmailSpec("ticket_reply", Audience.ACCOUNT, Department.SUPPORT),
     "ticket.auto_closed": EmailSpec("ticket_auto_closed", Audience.ACCOUNT, Department.SUPPORT),
     "ticket.callback_requested": EmailSpec("callback_requested", Audience.ACCOUNT, Department.SUPPORT),
     "ticket.staff_alert": EmailSpec("ticket_staff_alert", Audience.USER, Department.SUPPORT),
+    # services
+    "service.activated": EmailSpec("service_activated", Audience.ACCOUNT, Department.SERVICES),
+    "service.suspended": EmailSpec("service_suspended", Audience.ACCOUNT, Department.SERVICES),
+    "service.unsuspended": EmailSpec("service_reactivated", Audience.ACCOUNT, Department.SERVICES),
+    "service.cancelled": EmailSpec("service_cancelled", Audience.ACCOUNT, Department.SERVICES),
+    "service.terminated": EmailSpec("service_terminated", Audience.ACCOUNT, Department.SERVICES),
+    "service.cancellation_requested": EmailSpec("cancellation_requested", Audience.ACCOUNT, Department.SERVICES),
+    "service.plan_changed": EmailSpec("plan_changed", Audience.ACCOUNT, Department.SERVICES),
+    # dunning
+    "dunning.reminder": EmailSpec("dunning_reminder", Audience.ACCOUNT, Department.BILLING),
+    "dunning.overdue_notice": EmailSpec("dunning_overdue_notice", Audience.ACCOUNT, Department.BILLING),
+    "dunning.suspended": EmailSpec("dunning_suspended", Audience.ACCOUNT, Department.BILLING),
+    "dunning.terminated": EmailSpec("dunning_terminated", Audience.ACCOUNT, Department.BILLING),
+    "dunning.staff_alert": EmailSpec("dunning_staff_alert", Audience.USER, Department.BILLING),
 }
 
 

@@ -68,6 +68,12 @@ class BillableService(Protocol):
     def next_due_date(self) -> date: ...
 
     @property
+    def anchor_day(self) -> int | None:
+        """The day of the month the service started on: its periods keep it (a service started on the 31st is due
+        on the 28th in February and on the 31st again in March). None: the due date's own day."""
+        ...
+
+    @property
     def auto_renew(self) -> bool:
         """False once the customer asked to cancel at the end of the period."""
         ...
@@ -167,7 +173,7 @@ class Renewals:
 
     def renew(self, service: BillableService, buyer: Buyer, credit: CreditBalance | None = None) -> Invoice:
         """The renewal invoice of the service's next period (once per period: a guard in the same transaction)."""
-        period = period_from(service.next_due_date, service.cycle)
+        period = period_from(service.next_due_date, service.cycle, service.anchor_day)
         line = InvoiceLine(
             description=service.description,
             quantity=1,

@@ -84,6 +84,14 @@ class AccountBrief:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceChoice:
+    """A service of the account a new ticket may be about."""
+
+    service_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class TicketThread:
     """A ticket with a page of its messages, oldest first; ``next`` pages towards older messages."""
 
@@ -111,6 +119,10 @@ class TicketStore(Protocol):
     def account(self, account_id: str) -> AccountBrief | None: ...
 
     def service_name(self, account_id: str, service_id: str) -> str | None: ...
+
+    def services(self, account_id: str) -> list[ServiceChoice]:
+        """The account's services that are not terminated (one query)."""
+        ...
 
     def person(self, user_id: str) -> Person | None: ...
 
@@ -303,6 +315,10 @@ class Tickets:
                 "department", N_("This value is not one of the allowed choices."), "invalid_choice"
             )
         return department
+
+    def related_services(self, account_id: str) -> list[ServiceChoice]:
+        """The services a new ticket may name as its related service (the account's own), by name."""
+        return sorted(self.store.services(account_id), key=lambda s: (s.name.lower(), s.service_id))
 
     # --- attachments ------------------------------------------------------------------------------------------
     def request_upload(

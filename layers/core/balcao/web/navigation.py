@@ -25,6 +25,10 @@ class NavItem:
 
 NAVIGATION: list[NavItem] = [
     NavItem("/", N_("Overview")),
+    NavItem("/services", N_("Services"), Permission.SERVICES),
+    NavItem("/invoices", N_("Invoices"), Permission.INVOICES),
+    NavItem("/payment-methods", N_("Payment methods"), Permission.INVOICES),
+    NavItem("/tickets", N_("Support"), Permission.TICKETS),
     NavItem("/contacts", N_("Contacts"), Permission.CONTACTS),
     NavItem("/users", N_("Users"), owner_only=True),
     NavItem("/emails", N_("Emails"), Permission.EMAILS),

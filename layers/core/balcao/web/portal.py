@@ -58,6 +58,14 @@ NOTICES: dict[str, str] = {
     "mfa_disabled": N_("Two-factor authentication is off."),
     "email_changed": N_("Your sign-in email was changed."),
     "session_revoked": N_("The session was signed out."),
+    # services
+    "ordered": N_("Your order was placed. The service is set up as soon as this invoice is paid."),
+    "plan_change_ordered": N_("The plan change applies as soon as this invoice is paid."),
+    "plan_changed": N_("The plan was changed."),
+    "service_password_changed": N_("The control panel password was changed."),
+    "cancellation_requested": N_("The cancellation was requested. We emailed you a confirmation."),
+    "cancellation_withdrawn": N_("The cancellation request was withdrawn: the service renews as usual."),
+    "service_cancelled": N_("The service was cancelled."),
 }
 
 ERROR_TITLES: dict[int, str] = {

@@ -7,18 +7,20 @@ forking; see docs/theming.md) and then from ``balcao/web/templates``.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, MutableMapping
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, Template
 
 from balcao.domain.money import Currency, Money
 from balcao.web import i18n
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 OVERRIDES_VARIABLE = "BALCAO_TEMPLATE_OVERRIDES"
+HTML_VARIANT = "#html"  # a text partial compiled for an HTML template that imports it (see _Environment)
 
 
 def theme_static_dir() -> Path | None:
@@ -28,20 +30,44 @@ def theme_static_dir() -> Path | None:
     return folder if folder is not None and folder.is_dir() else None
 
 
+class _Loader(ChoiceLoader):
+    """Finds ``name#html`` as ``name``; compiles it under its own name (so with its own autoescaping)."""
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str | None, Callable[[], bool] | None]:
+        return super().get_source(environment, template.removesuffix(HTML_VARIANT))
+
+    def load(self, environment: Environment, name: str, globals: MutableMapping[str, Any] | None = None) -> Template:
+        return BaseLoader.load(self, environment, name, globals)
+
+
+class _Environment(Environment):
+    def join_path(self, template: str, parent: str) -> str:
+        """A text partial (``email/_services.txt``) imported or included by an HTML template is compiled as HTML
+        (autoescaped), so its macros escape what they interpolate; text templates get it as plain text. Without
+        this, a macro of a text partial returns unescaped text that the HTML template takes as safe markup."""
+        if parent.endswith(".html") and template.endswith(".txt") and Path(template).name.startswith("_"):
+            return template + HTML_VARIANT
+        return template
+
+
+def _autoescape(name: str | None) -> bool:
+    return name is None or name.endswith((".html", ".xml", HTML_VARIANT))
+
+
 def _loader() -> ChoiceLoader:
     folders: list[str] = []
     override = os.environ.get(OVERRIDES_VARIABLE)
     if override and Path(override).is_dir():
         folders.append(override)
     folders.append(str(TEMPLATES_DIR))
-    return ChoiceLoader([FileSystemLoader(folders)])
+    return _Loader([FileSystemLoader(folders)])
 
 
 @cache
 def environment(language: str) -> Environment:
-    env = Environment(
+    env = _Environment(
         loader=_loader(),
-        autoescape=select_autoescape(enabled_extensions=("html", "xml"), default_for_string=True),
+        autoescape=_autoescape,
         undefined=StrictUndefined,
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,

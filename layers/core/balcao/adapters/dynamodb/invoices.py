@@ -289,6 +289,12 @@ def invoice_item(invoice: Invoice) -> InvoiceItem:
         cancelled_at=invoice.cancelled_at,
         record_hash=invoice.record_hash,
         previous_hash=invoice.previous_hash,
+        suspension_paused_until=(
+            invoice.suspension_paused_until.isoformat() if invoice.suspension_paused_until else None
+        ),
+        boleto_pause_used=invoice.boleto_pause_used or None,
+        dunning_execution=invoice.dunning_execution,
+        suspension_date=invoice.suspension_date.isoformat() if invoice.suspension_date else None,
     )
     if invoice.version is not None:
         item.version = invoice.version
@@ -334,6 +340,10 @@ def invoice_from_item(item: InvoiceItem) -> Invoice:
         previous_hash=item.previous_hash,
         version=item.version,
         instructions=dict(item.instructions or {}),
+        suspension_paused_until=_day(item.suspension_paused_until),
+        boleto_pause_used=bool(item.boleto_pause_used),
+        dunning_execution=item.dunning_execution,
+        suspension_date=_day(item.suspension_date),
     )
 
 
@@ -710,6 +720,8 @@ class DynamoInvoiceStore:
             )
         for event in change.events:
             transaction.emit(event)
+        for part in change.extra:
+            part.add_to(transaction)
         transaction.commit()
 
 

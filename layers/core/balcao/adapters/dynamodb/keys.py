@@ -338,3 +338,120 @@ def ticket_queue_sk(waiting_since: datetime, ticket_id: str) -> str:
 def ticket_queue_upper_bound(moment: datetime) -> str:
     """Every queue sort key of a ticket waiting since ``moment`` or earlier is ``<=`` this (ids are ULIDs)."""
     return gsi3_queue_sk(sortable_moment(moment), "~")
+
+
+# --- services (keys of the services capability go here: catalog, orders, provisioning) ---------------------------
+CATALOG = "CATALOG"  # the partition of every product (one query lists the catalog)
+PRODUCT_PREFIX = "PRODUCT#"
+ORDER_PREFIX = "ORDER#"
+PROVISIONING_PREFIX = "PROVISIONING#"
+QUEUE_PENDING_ORDERS = "pending_orders"  # GSI3: unpaid new orders by their invoice's due date
+QUEUE_PENDING_CHANGES = "pending_changes"  # GSI3: unpaid upgrade orders by their invoice's due date
+QUEUE_CANCELLATIONS = "cancellations"  # GSI3: services with a cancellation request, by its effective date
+QUEUE_PROVISIONING_FAILURES = "provisioning_failures"  # GSI3: failed provisioning requests, by when they failed
+
+
+def catalog_pk() -> str:
+    return CATALOG
+
+
+def product_sk(product_id: str) -> str:
+    return f"{PRODUCT_PREFIX}{product_id}"
+
+
+def order_sk(order_id: str) -> str:
+    return f"{ORDER_PREFIX}{order_id}"
+
+
+def provisioning_sk(request_id: str) -> str:
+    """A provisioning request of a service, in its account's partition."""
+    return f"{PROVISIONING_PREFIX}{request_id}"
+
+
+def service_lookup_pk(service_id: str) -> str:
+    """The account of a service (staff routes are addressed by the service alone)."""
+    return f"SERVICEID#{service_id}"
+
+
+def order_invoice_lookup_pk(invoice_id: str) -> str:
+    """The order an invoice pays (the ``invoice.paid`` consumer accepts it or applies the plan change)."""
+    return f"ORDERINVOICE#{invoice_id}"
+
+
+def hosted_domain_lookup_pk(domain: str) -> str:
+    """A domain hosted by one live service at a time (claimed at order, released when the service ends)."""
+    return f"HOSTED#{domain.strip().lower()}"
+
+
+# --- dunning (keys of the dunning capability go here) --------------------------------------------------------------
+DUNNING = "DUNNING"  # an invoice's workflow record, beside its lookup: one query on ``INVOICEID#{id}`` reads both
+
+
+def dunning_pk(invoice_id: str) -> str:
+    """The workflow record's partition: the invoice lookup's (``INVOICEID#{invoice_id}``)."""
+    return invoice_lookup_pk(invoice_id)
+
+
+# --- payments (keys of the payments capability go here) ------------------------------------------------------------
+CHARGE_PREFIX = "CHARGE#"
+CHARGE_OF_PREFIX = "CHARGEOF#"
+PAYMENT_METHOD_PREFIX = "PAYMETHOD#"
+PAYMENT_CUSTOMER_PREFIX = "PAYCUSTOMER#"
+WEBHOOK = "WEBHOOK"
+FLAG = "FLAG"
+QUEUE_PAYMENT_FLAGS = "payment_flags"  # GSI3: what staff must look at, newest first
+QUEUE_EXPIRING_CARDS = "expiring_cards"  # GSI3: saved cards by expiry month (job ``card_expiry``)
+
+
+def charge_sk(charge_id: str) -> str:
+    """A charge (a payment attempt at a provider) under its account; its id is the API's ``payment_id``."""
+    return f"{CHARGE_PREFIX}{charge_id}"
+
+
+def charge_of_sk(invoice_id: str, charge_id: str) -> str:
+    """A pointer from an invoice to one of its charges (several invoices may share a charge)."""
+    return f"{CHARGE_OF_PREFIX}{invoice_id}#{charge_id}"
+
+
+def charges_of_prefix(invoice_id: str) -> str:
+    return f"{CHARGE_OF_PREFIX}{invoice_id}#"
+
+
+def provider_charge_pk(provider: str, provider_ref: str) -> str:
+    """A charge by the provider's reference (a PaymentIntent id, a Mercado Pago payment id)."""
+    return f"PROVIDERCHARGE#{provider}#{provider_ref}"
+
+
+def webhook_pk(provider: str, event_id: str) -> str:
+    """Webhook dedupe: one item per (provider, event id), put with a condition in the settling transaction."""
+    return f"WEBHOOK#{provider}#{event_id}"
+
+
+def payment_method_sk(method_id: str) -> str:
+    return f"{PAYMENT_METHOD_PREFIX}{method_id}"
+
+
+def payment_customer_sk(provider: str) -> str:
+    """The account's customer at a provider (a Stripe customer id)."""
+    return f"{PAYMENT_CUSTOMER_PREFIX}{provider}"
+
+
+def autocharge_guard_pk(invoice_id: str, attempt: int) -> str:
+    """One automatic charge per (invoice, attempt), however often the job runs."""
+    return f"AUTOCHARGE#{invoice_id}#{attempt}"
+
+
+def payment_flag_pk(flag_id: str) -> str:
+    """A flag for staff; the id names what it is about, so flagging twice writes one item."""
+    return f"PAYFLAG#{digest(flag_id)[:40]}"
+
+
+def gsi3_expiring_card_sk(month: str, method_id: str) -> str:
+    return gsi3_queue_sk(month, method_id)
+
+
+# --- the overview --------------------------------------------------------------------------------------------
+def overview_range() -> tuple[str, str]:
+    """The sort-key range under ``ACCOUNT#{id}`` that holds what the overview shows: every ``SERVICE#``, the
+    ``SUMMARY`` of the invoices and the ``TICKETCOUNTS`` (they sort together, so one Query reads them)."""
+    return SERVICE_PREFIX, TICKET_COUNTS

@@ -299,6 +299,85 @@ class ServiceItem(BalcaoItem, discriminator="Service"):
     tax_category = UnicodeAttribute(null=True)
     next_due_date = UnicodeAttribute(null=True)  # YYYY-MM-DD, company timezone
     auto_renew = BooleanAttribute(null=True)  # False: cancelled at the end of the period
+    anchor_day = NumberAttribute(null=True)  # the day of the month the service started on (periods keep it)
+    # The services capability: lifecycle, plan, control panel; GSI3 ``cancellations`` / ``{date}#{id}`` while a
+    # cancellation request waits for its date. ``revision`` is the optimistic lock (every writer adds 1).
+    order_id = UnicodeAttribute(null=True)
+    product_type = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    plan_price = NumberAttribute(null=True)
+    support_level = UnicodeAttribute(null=True)
+    support_name = UnicodeAttribute(null=True)
+    support_price = NumberAttribute(null=True)
+    module = UnicodeAttribute(null=True)
+    package = UnicodeAttribute(null=True)
+    username = UnicodeAttribute(null=True)
+    server = UnicodeAttribute(null=True)
+    ip = UnicodeAttribute(null=True)
+    history = JSONAttribute(null=True)
+    paid_periods = JSONAttribute(null=True)
+    provisioning = JSONAttribute(null=True)
+    cancellation = JSONAttribute(null=True)
+    live = JSONAttribute(null=True)
+    pending_order_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(null=True)
+    revision = NumberAttribute(null=True)
+
+
+class ProductItem(BalcaoItem, discriminator="Product"):
+    """``CATALOG`` / ``PRODUCT#{id}``: a product with its prices per cycle and currency, support levels, control
+    panel package, visibility and stock (``stock`` None: unlimited; an order takes it with a condition)."""
+
+    product_id = UnicodeAttribute()
+    name = JSONAttribute()
+    description = JSONAttribute(default=dict)
+    product_type = UnicodeAttribute()
+    prices = JSONAttribute(default=list)
+    support_levels = JSONAttribute(default=list)
+    module = UnicodeAttribute()
+    package = UnicodeAttribute(null=True)
+    visible = BooleanAttribute(default=True)
+    stock = NumberAttribute(null=True)
+    tax_category = UnicodeAttribute(null=True)
+    position = NumberAttribute(default=0)
+    revision = NumberAttribute(null=True)  # the optimistic lock (an order's stock update adds 1 too)
+
+
+class OrderItem(BalcaoItem, discriminator="Order"):
+    """``ACCOUNT#{id}`` / ``ORDER#{id}``: new services or a plan change, and the invoice that pays it. While unpaid
+    it is in GSI3 ``pending_orders`` or ``pending_changes`` / ``{invoice due date}#{id}``."""
+
+    order_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    status = UnicodeAttribute()
+    invoice_id = UnicodeAttribute(null=True)
+    service_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    currency = UnicodeAttribute()
+    amount_due = NumberAttribute()
+    due_date = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    status_at = UTCDateTimeAttribute()
+    change = JSONAttribute(null=True)
+    revision = NumberAttribute(null=True)
+
+
+class ProvisioningRequestItem(BalcaoItem, discriminator="ProvisioningRequest"):
+    """``ACCOUNT#{id}`` / ``PROVISIONING#{request id}``: one action asked of the control panel, done once; a failed
+    one is in GSI3 ``provisioning_failures`` / ``{failed at}#{id}`` until staff retry it."""
+
+    request_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    service_id = UnicodeAttribute()
+    action = UnicodeAttribute()
+    state = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)
+    error = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    contact_email = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    revision = NumberAttribute(null=True)
 
 
 # --- invoices (models of the invoices capability go here) --------------------------------------------------------
@@ -338,6 +417,10 @@ class InvoiceItem(BalcaoItem, discriminator="Invoice"):
     cancelled_at = UTCDateTimeAttribute(null=True)
     record_hash = UnicodeAttribute(null=True)
     previous_hash = UnicodeAttribute(null=True)
+    suspension_paused_until = UnicodeAttribute(null=True)  # YYYY-MM-DD: a boleto pauses suspension (dunning reads)
+    boleto_pause_used = BooleanAttribute(null=True)
+    dunning_execution = UnicodeAttribute(null=True)  # the dunning workflow's current execution name
+    suspension_date = UnicodeAttribute(null=True)  # YYYY-MM-DD: services suspended then if unpaid (dunning writes)
     version = VersionAttribute()
 
 
@@ -380,6 +463,7 @@ class PaymentItem(BalcaoItem, discriminator="Payment"):
     method = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
     received_at = UTCDateTimeAttribute()
+    amount_reversed = NumberAttribute(null=True)  # refunded or charged back so far (the payments capability)
 
 
 class CreditEntryItem(BalcaoItem, discriminator="CreditEntry"):
@@ -511,6 +595,31 @@ class AttachmentItem(BalcaoItem, discriminator="Attachment"):
     from_browser_form = BooleanAttribute(default=False)
 
 
+# --- dunning (models of the dunning capability go here) ----------------------------------------------------------
+class DunningItem(BalcaoItem, discriminator="Dunning"):
+    """``INVOICEID#{invoice_id}`` / ``DUNNING``: an invoice's workflow — its current execution, the steps done and
+    planned, what comes next, its history. Beside the invoice lookup, so one query reads the account and the record."""
+
+    invoice_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    due_date = UnicodeAttribute()
+    execution = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    closed_reason = UnicodeAttribute(null=True)
+    done = JSONAttribute(default=dict)  # step → when
+    skipped = ListAttribute(of=UnicodeAttribute, default=list)
+    next_step = UnicodeAttribute(null=True)
+    next_at = UTCDateTimeAttribute(null=True)
+    planned = JSONAttribute(default=list)  # [{step, at}] as last planned
+    services = ListAttribute(of=UnicodeAttribute, default=list)
+    pending_checks = NumberAttribute(default=0)
+    history = JSONAttribute(default=list)  # [{at, what, detail}]
+    started_by = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+    version = VersionAttribute()
+
+
 def every_model() -> list[type[BalcaoItem]]:
     """Every concrete model (for tests that round-trip each one against the table made from template.yaml)."""
 
@@ -522,3 +631,87 @@ def every_model() -> list[type[BalcaoItem]]:
         return found
 
     return walk(BalcaoItem)
+
+
+# --- payments (models of the payments capability go here) ----------------------------------------------------------
+class ChargeItem(BalcaoItem, discriminator="Charge"):
+    """``ACCOUNT#{id}`` / ``CHARGE#{id}``: a payment attempt at a provider for one or several invoices."""
+
+    charge_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    invoice_ids = ListAttribute(of=UnicodeAttribute)
+    method = UnicodeAttribute()
+    provider = UnicodeAttribute()
+    provider_ref = UnicodeAttribute(null=True)
+    amount = NumberAttribute()
+    currency = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute(null=True)
+    expires_at = UTCDateTimeAttribute(null=True)
+    origin = UnicodeAttribute()
+    attempt = NumberAttribute(default=1)
+    saved_method_id = UnicodeAttribute(null=True)
+    details = JSONAttribute(default=dict)
+    failure = UnicodeAttribute(null=True)
+    amount_received = NumberAttribute(null=True)
+    amount_reversed = NumberAttribute(null=True)
+
+
+class ChargeRefItem(BalcaoItem, discriminator="ChargeRef"):
+    """``ACCOUNT#{id}`` / ``CHARGEOF#{invoice}#{charge}``: an invoice's charges, listed by one query."""
+
+    charge_id = UnicodeAttribute()
+
+
+class SavedMethodItem(BalcaoItem, discriminator="SavedMethod"):
+    """``ACCOUNT#{id}`` / ``PAYMETHOD#{id}``: a saved card or SEPA mandate (the provider keeps the details); cards
+    sit in GSI3 ``expiring_cards`` / ``{yyyy-mm}#{id}``."""
+
+    method_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    provider = UnicodeAttribute()
+    provider_ref = UnicodeAttribute()
+    customer_ref = UnicodeAttribute(null=True)
+    brand = UnicodeAttribute(null=True)
+    last4 = UnicodeAttribute(null=True)
+    exp_month = NumberAttribute(null=True)
+    exp_year = NumberAttribute(null=True)
+    mandate_reference = UnicodeAttribute(null=True)
+    mandate_status = UnicodeAttribute(null=True)
+    is_default = BooleanAttribute(default=False)
+    services = ListAttribute(of=UnicodeAttribute, default=list)
+    created_at = UTCDateTimeAttribute()
+
+
+class PaymentCustomerItem(BalcaoItem, discriminator="PaymentCustomer"):
+    """``ACCOUNT#{id}`` / ``PAYCUSTOMER#{provider}``: the account's customer at a provider."""
+
+    provider = UnicodeAttribute()
+    ref = UnicodeAttribute()
+
+
+class WebhookEventItem(BalcaoItem, discriminator="WebhookEvent"):
+    """``WEBHOOK#{provider}#{event id}`` / ``WEBHOOK``: the event was applied (TTL 35 days, past every retry)."""
+
+    provider = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+
+
+class PaymentFlagItem(BalcaoItem, discriminator="PaymentFlag"):
+    """``PAYFLAG#{hash of its id}`` / ``FLAG``: a payment staff must look at; GSI3 ``payment_flags`` / ``{at}#{id}``."""
+
+    flag_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    provider = UnicodeAttribute()
+    provider_ref = UnicodeAttribute(null=True)
+    event_id = UnicodeAttribute(null=True)
+    account_id = UnicodeAttribute(null=True)
+    invoice_id = UnicodeAttribute(null=True)
+    amount = NumberAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(null=True)

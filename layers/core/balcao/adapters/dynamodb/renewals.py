@@ -31,6 +31,7 @@ class ServiceToBill:
     tax_category: str | None
     next_due_date: date
     auto_renew: bool
+    anchor_day: int | None = None
 
 
 def service_to_bill(item: ServiceItem) -> ServiceToBill | None:
@@ -48,6 +49,7 @@ def service_to_bill(item: ServiceItem) -> ServiceToBill | None:
         tax_category=item.tax_category,
         next_due_date=date.fromisoformat(item.next_due_date),
         auto_renew=item.auto_renew is not False,
+        anchor_day=int(item.anchor_day) if item.anchor_day is not None else None,
     )
 
 
@@ -74,6 +76,7 @@ class DynamoBillableServices:
                     ServiceItem.next_due_date.set(to_due.isoformat()),
                     ServiceItem.gsi2pk.set(keys.gsi2_due_pk(to_due.isoformat())),
                     ServiceItem.gsi2sk.set(keys.gsi2_service_sk(service_id)),
+                    ServiceItem.revision.add(1),  # the services capability's optimistic lock
                 ],
                 condition=ServiceItem.next_due_date == from_due.isoformat(),
             )

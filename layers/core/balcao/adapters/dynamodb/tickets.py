@@ -52,9 +52,10 @@ from balcao.domain.tickets import (
     TicketPriority,
     TicketStatus,
 )
-from balcao.services.tickets import AccountBrief, QueueFilter, TicketPage, TicketThread
+from balcao.services.tickets import AccountBrief, QueueFilter, ServiceChoice, TicketPage, TicketThread
 
 CONCURRENT_CHANGE = ConflictError()
+TERMINATED = "terminated"  # a service's final status: no longer offered as a ticket's related service
 COUNT_ATTRIBUTES = {
     TicketStatus.OPEN: TicketCountsItem.count_open,
     TicketStatus.ANSWERED: TicketCountsItem.count_answered,
@@ -275,6 +276,14 @@ class DynamoTicketStore:
         except ServiceItem.DoesNotExist:
             return None
         return f"{item.name} ({item.domain})" if item.domain else item.name
+
+    def services(self, account_id: str) -> list[ServiceChoice]:
+        items = ServiceItem.query(keys.account_pk(account_id), ServiceItem.sk.startswith(keys.SERVICE_PREFIX))
+        return [
+            ServiceChoice(item.service_id, f"{item.name} ({item.domain})" if item.domain else item.name)
+            for item in items
+            if item.status != TERMINATED
+        ]
 
     def person(self, user_id: str) -> Person | None:
         try:

@@ -9,3 +9,34 @@ document.addEventListener("click", (event) => {
     if (status) status.textContent = button.getAttribute("data-copied-text") || "";
   });
 });
+
+// Forms marked data-keep-draft keep what was typed while the visitor leaves to attach a file (this tab only);
+// without JavaScript the forms ask for the files first.
+document.querySelectorAll("form[data-keep-draft]").forEach((form) => {
+  const key = "balcao-draft:" + form.getAttribute("data-keep-draft");
+  const kept = (element) => element.name && element.name !== "csrf_token" && element.type !== "hidden";
+  let saved = {};
+  try {
+    saved = JSON.parse(sessionStorage.getItem(key) || "{}");
+  } catch (error) {
+    saved = {};
+  }
+  for (const element of form.elements) {
+    if (!kept(element) || !(element.name in saved)) continue;
+    if (element.type === "radio") {
+      element.checked = element.value === saved[element.name];
+    } else if (!element.value || element.tagName === "SELECT") {
+      element.value = saved[element.name];
+    }
+  }
+  const save = () => {
+    const values = {};
+    for (const element of form.elements) {
+      if (kept(element) && (element.type !== "radio" || element.checked)) values[element.name] = element.value;
+    }
+    sessionStorage.setItem(key, JSON.stringify(values));
+  };
+  form.addEventListener("input", save);
+  form.addEventListener("change", save);
+  form.addEventListener("submit", () => sessionStorage.removeItem(key));
+});

@@ -89,6 +89,17 @@ AUDIT_ACTIONS = {
     "POST /api/accounts/{account_id}/tickets/{ticket_id}/close": N_("Closed a ticket"),
     "POST /api/accounts/{account_id}/tickets/{ticket_id}/reopen": N_("Reopened a ticket"),
     "POST /api/accounts/{account_id}/callbacks": N_("Asked for a phone call"),
+    "POST /api/accounts/{account_id}/orders": N_("Placed an order"),
+    "POST /api/accounts/{account_id}/services/{service_id}/upgrade": N_("Asked to change a service's plan"),
+    "POST /api/accounts/{account_id}/services/{service_id}/cancellation": N_("Asked to cancel a service"),
+    "DELETE /api/accounts/{account_id}/services/{service_id}/cancellation": N_("Withdrew a cancellation request"),
+    "POST /api/accounts/{account_id}/services/{service_id}/password": N_("Changed a service's control panel password"),
+    "POST /api/accounts/{account_id}/services/{service_id}/sso": N_("Opened a service's control panel"),
+    "POST /api/accounts/{account_id}/invoices/{invoice_id}/payments": N_("Started paying an invoice"),
+    "POST /api/accounts/{account_id}/payments": N_("Started paying several invoices"),
+    "POST /api/accounts/{account_id}/payment-methods": N_("Saved a payment method"),
+    "PATCH /api/accounts/{account_id}/payment-methods/{payment_method_id}": N_("Changed a saved payment method"),
+    "DELETE /api/accounts/{account_id}/payment-methods/{payment_method_id}": N_("Removed a saved payment method"),
 }
 
 
