@@ -3,8 +3,9 @@
 The walk signs in as demo customers, follows every same-origin link and GET form from the home page (a page
 shape — its path with ids replaced — is visited twice at most) and renders each page with ``?lang=x-pseudo``,
 where every translated string comes back wrapped in ``⟦…⟧``. What is left outside the marks must be data: words
-that the demo seed wrote, e-mail addresses, numbers, dates and currency codes. A word outside that is a string
-that bypassed translation, and fails the test with the page and the text it sits in.
+that the demo seed or the settings' defaults wrote, e-mail addresses, numbers, dates and currency codes, and
+elements marked ``translate="no"`` (card brands, control panel users, invoice lines as issued). A word outside that
+is a string that bypassed translation, and fails the test with the page and the text it sits in.
 """
 
 from __future__ import annotations
@@ -29,15 +30,21 @@ WORD = re.compile(r"[^\W\d_]{2,}")
 ID_IN_PATH = re.compile(r"/(?=[^/]*\d)[A-Za-z0-9_-]{6,}")
 SKIPPED_PREFIXES = ("/static/", "/_dev/", "/api/", "/health")
 VISITS_PER_SHAPE = 2
-SEED_SOURCES = Path(__file__).resolve().parents[2] / "infra" / "devstack" / "devstack"
+ROOT = Path(__file__).resolve().parents[2]
+# Data the pages show as it was written: the demo seed, and the company settings' defaults (department names and
+# descriptions in every language, the invoice number pattern), which staff configure rather than translate.
+DATA_SOURCES = (
+    *(ROOT / "infra" / "devstack" / "devstack").glob("seed*.py"),
+    *(ROOT / "layers" / "core" / "balcao" / "services").glob("*settings.py"),
+)
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0"  # shown on the security page, marked translate="no"
 ANONYMOUS_PAGES = ("/login", "/signup", "/signup/confirm", "/password/forgot", "/password/reset")
 
 
 def seeded_words() -> set[str]:
-    """Every word in a string literal of the demo seed: the data the pages show as it was written."""
+    """Every word in a string literal of the data sources: the data the pages show as it was written."""
     words: set[str] = set()
-    for source in SEED_SOURCES.glob("seed*.py"):
+    for source in DATA_SOURCES:
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 words.update(word.lower() for word in WORD.findall(node.value))

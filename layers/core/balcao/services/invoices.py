@@ -59,7 +59,7 @@ from balcao.services.ports import Clock
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 12
+MAX_ATTEMPTS = 25  # many writers on one series (a renewal run, staff, webhooks) each get a turn
 STAFF_SOURCE = "staff"
 CREDIT_SOURCE = "credit"
 
@@ -221,7 +221,7 @@ class InvoiceStore(Protocol):
 
 def _pause(attempt: int) -> None:
     """Jittered back-off between attempts after a lost race (not business time)."""
-    time.sleep(random.uniform(0, 0.004 * (attempt + 1)))  # noqa: S311 - jitter, not a secret
+    time.sleep(random.uniform(0, min(0.1, 0.004 * 2**attempt)))  # noqa: S311 - jitter, not a secret
 
 
 @dataclass
