@@ -9,6 +9,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 SUITE := $(PY) -m devstack.suite
+# Integration tests run on moto in-process: one worker per core, each with its own moto; a file stays on one worker
+# (its module fixtures are built once).
+PARALLEL := -n 2 --dist loadfile
 SAM := SAM_CLI_TELEMETRY=0 $(UV) tool run --from aws-sam-cli==1.170.0 sam
 export UV_PYTHON_DOWNLOADS := never
 export AWS_DEFAULT_REGION ?= eu-west-1
@@ -57,8 +60,10 @@ test: env node_modules/.installed
 	@status=0; \
 	$(SUITE) lint 240 -- $(MAKE) --no-print-directory lint || status=1; \
 	$(SUITE) unit 120 -- $(PY) -m pytest -q tests/unit || status=1; \
-	$(SUITE) integration 480 -- $(PY) -m pytest -q tests/integration || status=1; \
+	$(SUITE) integration 480 -- $(PY) -m pytest -q $(PARALLEL) tests/integration || status=1; \
 	$(SUITE) e2e 600 -- $(PY) -m pytest -q tests/e2e || status=1; \
+	$(SUITE) fuzz 300 -- $(PY) -m pytest -q tests/fuzz || status=1; \
+	$(SUITE) bench-smoke 240 -- $(PY) -m bench --smoke || status=1; \
 	$(SUITE) browser 600 -- $(MAKE) --no-print-directory browser || status=1; \
 	$(SUITE) --summary; exit $$status
 
@@ -79,13 +84,20 @@ unit: env
 	$(PY) -m pytest -q tests/unit
 
 integration: env
-	$(PY) -m pytest -q tests/integration
+	$(PY) -m pytest -q $(PARALLEL) tests/integration
 
 e2e: env
 	$(PY) -m pytest -q tests/e2e
 
+fuzz: env
+	$(PY) -m pytest -q tests/fuzz
+
 browser: env chromium
 	$(PY) -m pytest -q tests/browser
+
+# --- performance (not in `make test`, which runs `python -m bench --smoke`) -------------------------------------
+bench: env
+	$(PY) -m bench
 
 # --- generated files -----------------------------------------------------------------------------------------
 openapi: env
@@ -110,4 +122,4 @@ build: env
 clean:
 	rm -rf .aws-sam test-artifacts build
 
-.PHONY: help uv env chromium run test lint unit integration e2e browser openapi requirements requirements-check catalogs build clean
+.PHONY: help uv env chromium run test lint unit integration e2e fuzz browser bench openapi requirements requirements-check catalogs build clean

@@ -1,0 +1,493 @@
+"""Figures on the devstack over loopback HTTP, as customers and providers reach it.
+
+The devstack runs in its own interpreter (``python -m devstack serve --port 0``), so the load generator here does
+not share its interpreter lock. In order (only the last moves the clock far):
+
+1. load: ``load_customers`` signed-in customers browse the API and the portal for ``load_seconds``, each sending its
+   next request when the previous one answered (a bounded loop), errors and p95 per route;
+2. payment webhook → service unsuspended: services ordered and paid, renewed, suspended for ``overdue``; then each
+   renewal paid through the sandbox provider's signed webhook (``/_dev/pay``) and the time until the service is
+   active again — when the payments and services capabilities exist;
+3. Step Functions transitions per dunning cycle: an invoice left unpaid while the clock walks day by day until its
+   dunning execution ends — when the dunning state machine exists.
+
+``python -m bench.stack_runs RESULT.json``
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import defaultdict
+from typing import Any
+
+import requests
+
+from bench.common import (
+    ROOT,
+    Sizes,
+    fake_aws_environment,
+    median,
+    not_measured,
+    percentile,
+    progress,
+    use_test_support,
+    write_result,
+)
+
+PASSWORD = "Bench-Passw0rd-2026!"  # noqa: S105 - the throwaway customers of the local stack
+CSRF = "b" * 43
+LOG = ROOT / "test-artifacts" / "bench" / "devstack.log"
+# What a browsing customer asks for, in order (those the stack serves; each label is the route template).
+API_BROWSING = [
+    "/api/me",
+    "/api/accounts/{account_id}",
+    "/api/accounts/{account_id}/services",
+    "/api/accounts/{account_id}/invoices",
+    "/api/accounts/{account_id}/invoices/{invoice_id}",
+    "/api/accounts/{account_id}/tickets",
+    "/api/accounts/{account_id}/tickets/{ticket_id}",
+    "/api/accounts/{account_id}/contacts",
+]
+PAGE_BROWSING = ["/", "/services", "/invoices", "/invoices/{invoice_id}", "/tickets", "/contacts", "/profile"]
+HIGH_LIMIT = {"capacity": 100_000, "window_seconds": 60}
+
+
+class Devstack:
+    """A devstack of the bench's own, in a subprocess; its output goes to ``test-artifacts/bench/devstack.log``."""
+
+    def __init__(self) -> None:
+        LOG.parent.mkdir(parents=True, exist_ok=True)
+        self.log = LOG.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "devstack", "serve", "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            cwd=ROOT,
+        )
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.log.write(line)
+            found = re.search(r"running on (http://127\.0\.0\.1:\d+)", line)
+            if found:
+                self.url = found.group(1)
+                threading.Thread(target=self._drain, name="devstack-output", daemon=True).start()
+                return
+        raise RuntimeError(f"the devstack did not start; see {LOG}")
+
+    def _drain(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.log.write(line)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+class Customer:
+    """A signed-up customer with an account, a token for the API and a signed-in portal session."""
+
+    def __init__(self, client: Any, email: str) -> None:
+        self.client = client
+        self.email = email
+        self.token = ""
+        self.account_id = ""
+        self.ids: dict[str, str] = {}
+        self.portal = requests.Session()
+
+    def sign_in(self) -> None:
+        self.token = self.client.token(self.email, PASSWORD)
+        me = self.client.get("/api/me", token=self.token).json()
+        self.account_id = me["accounts"][0]["account_id"]
+        self.ids["account_id"] = self.account_id
+        self.portal.cookies.set("balcao_csrf", CSRF)
+        answer = self.portal.post(
+            self.client.url("/login"),
+            data={"email": self.email, "password": PASSWORD, "next": "/", "csrf_token": CSRF},
+            allow_redirects=False,
+            timeout=30,
+        )
+        if answer.status_code not in (200, 303):
+            raise RuntimeError(f"portal sign-in answered {answer.status_code}")
+
+
+def staff_setup(client: Any) -> str:
+    """A staff token, and the access routes' limits raised for this run (every customer comes from 127.0.0.1)."""
+    token: str = client.staff_token()
+    limits = {
+        route: {"per_ip": HIGH_LIMIT, "per_email": HIGH_LIMIT} for route in ("signup", "confirm", "login", "reset")
+    }
+    limits["mfa"] = {"per_ip": HIGH_LIMIT}
+    answer = client.patch("/api/staff/settings", {"rate_limits": limits}, token=token)
+    answer.raise_for_status()
+    return token
+
+
+def sign_up(client: Any, count: int, label: str) -> list[Customer]:
+    customers = []
+    for index in range(count):
+        email = f"{label}-{index}-{uuid.uuid4().hex[:6]}@example.com"
+        answer = client.post(
+            "/api/auth/signup",
+            {
+                "email": email,
+                "password": PASSWORD,
+                "name": f"Cliente {index}",
+                "language": "pt-BR",
+                "accept_terms": True,
+            },
+        )
+        answer.raise_for_status()
+        customers.append(Customer(client, email))
+    client.settle()
+    for customer in customers:
+        code = client.code_in(customer.email)
+        client.post("/api/auth/signup/confirm", {"email": customer.email, "code": code}).raise_for_status()
+    client.settle()
+    for customer in customers:
+        customer.sign_in()
+    return customers
+
+
+def give_data(client: Any, staff_token: str, customers: list[Customer]) -> None:
+    """An issued invoice, a ticket and a contact per customer (what browsing reads)."""
+    for customer in customers:
+        invoice = client.post(
+            "/api/staff/invoices",
+            {
+                "account_id": customer.account_id,
+                "lines": [{"description": "Hospedagem", "unit_price": {"amount": 4990, "currency": "BRL"}}],
+                "issue": True,
+            },
+            token=staff_token,
+        )
+        invoice.raise_for_status()
+        customer.ids["invoice_id"] = invoice.json()["invoice_id"]
+        ticket = client.post(
+            f"/api/accounts/{customer.account_id}/tickets",
+            {"department": "technical_support", "subject": "Site lento", "message": "O site está lento hoje."},
+            token=customer.token,
+        )
+        ticket.raise_for_status()
+        customer.ids["ticket_id"] = ticket.json()["ticket_id"]
+        client.post(
+            f"/api/accounts/{customer.account_id}/contacts",
+            {"name": "Financeiro", "email": f"fin-{uuid.uuid4().hex[:6]}@example.com", "departments": ["billing"]},
+            token=customer.token,
+        ).raise_for_status()
+    client.settle()
+
+
+# --- 1. load ---------------------------------------------------------------------------------------------------------
+def served_paths() -> tuple[list[str], list[str]]:
+    from devstack import template
+
+    served = {(r.method, r.path) for r in template.api_routes()}
+    return (
+        [p for p in API_BROWSING if ("GET", p) in served],
+        [p for p in PAGE_BROWSING if ("GET", p) in served],
+    )
+
+
+def load(client: Any, customers: list[Customer], seconds: float) -> dict[str, Any]:
+    api_paths, page_paths = served_paths()
+    script = [("api", p) for p in api_paths] + [("page", p) for p in page_paths]
+    samples: dict[str, list[float]] = defaultdict(list)
+    errors: dict[str, list[str]] = defaultdict(list)
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+    max_requests = int(seconds * 200)  # the loop's bound, whatever the stack's speed
+
+    def browse(customer: Customer) -> None:
+        api = requests.Session()
+        api.headers["Authorization"] = f"Bearer {customer.token}"
+        for step in range(max_requests):
+            if time.monotonic() >= deadline:
+                return
+            kind, template_path = script[step % len(script)]
+            path = re.sub(r"\{(\w+)\}", lambda m: customer.ids.get(m.group(1), "unknown"), template_path)
+            session = api if kind == "api" else customer.portal
+            label = f"GET {template_path}"
+            started = time.perf_counter()
+            try:
+                answer = session.get(client.url(path), allow_redirects=False, timeout=30)
+                problem = None if answer.status_code == 200 else f"HTTP {answer.status_code}"
+            except requests.RequestException as failure:
+                problem = type(failure).__name__
+            elapsed = time.perf_counter() - started
+            with lock:
+                samples[label].append(elapsed)
+                if problem:
+                    errors[label].append(problem)
+
+    threads = [threading.Thread(target=browse, args=(c,), name=f"customer-{i}") for i, c in enumerate(customers)]
+    began = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    took = time.monotonic() - began
+    routes: list[dict[str, Any]] = []
+    for label, times in sorted(samples.items()):
+        kinds = sorted(set(errors.get(label, [])))
+        routes.append(
+            {
+                "route": label,
+                "requests": len(times),
+                "errors": len(errors.get(label, [])),
+                "error_kinds": kinds,
+                "p50_ms": median(times) * 1000,
+                "p95_ms": percentile(times, 0.95) * 1000,
+            }
+        )
+    total = sum(r["requests"] for r in routes)
+    return {
+        "measured": True,
+        "customers": len(customers),
+        "seconds": took,
+        "requests": total,
+        "requests_per_second": total / took if took else 0.0,
+        "errors": sum(r["errors"] for r in routes),
+        "routes": routes,
+    }
+
+
+# --- 2. payment webhook → unsuspended ---------------------------------------------------------------------------------
+def dev_pay(client: Any, invoice_id: str) -> requests.Response:
+    response: requests.Response = client.post(f"/_dev/pay/{invoice_id}", {"outcome": "paid"})
+    return response
+
+
+def service_status(client: Any, customer: Customer, service_id: str) -> str:
+    answer = client.get(f"/api/accounts/{customer.account_id}/services/{service_id}", token=customer.token)
+    return str(answer.json().get("status")) if answer.status_code == 200 else f"HTTP {answer.status_code}"
+
+
+class NotMeasuredError(Exception):
+    """A step of a scenario could not be done: the figure is reported as not measured, with this reason."""
+
+
+PER_CUSTOMER = 10  # services each paying customer orders
+UNSUSPEND_WAIT_SECONDS = 15
+
+
+def monthly_product(client: Any) -> dict[str, Any]:
+    """A catalog product with a monthly price; NotMeasuredError when payments or services are not there."""
+    if not (ROOT / "functions" / "webhooks").is_dir():
+        raise NotMeasuredError("payments capability not present (functions/webhooks)")
+    probe = client.post("/_dev/pay/bench-unknown-invoice", {"outcome": "paid"})
+    if probe.status_code == 404 and "not_found" not in probe.text:
+        raise NotMeasuredError("payments capability not present (no /_dev/pay on the devstack)")
+    products = client.get("/api/catalog/products", params={"currency": "BRL"})
+    if products.status_code != 200 or not products.json().get("items"):
+        raise NotMeasuredError(
+            f"services capability not present (GET /api/catalog/products answered {products.status_code})"
+        )
+    for product in products.json()["items"]:
+        if any(price.get("cycle") == "monthly" for price in product.get("prices", [])):
+            return dict(product)
+    raise NotMeasuredError("no product with a monthly price in the catalog")
+
+
+def paid_services(client: Any, owners: list[Customer], product_id: str, count: int) -> list[tuple[Customer, str]]:
+    """``count`` services ordered and paid, spread over the owners, each active once the stack settled."""
+    services: list[tuple[Customer, str]] = []
+    for customer in owners:
+        wanted = min(PER_CUSTOMER, count - len(services))
+        items = [
+            {"product_id": product_id, "cycle": "monthly", "domain": f"bench{uuid.uuid4().hex[:8]}.com.br"}
+            for _ in range(wanted)
+        ]
+        order = client.post(f"/api/accounts/{customer.account_id}/orders", {"items": items}, token=customer.token)
+        if order.status_code != 201:
+            raise NotMeasuredError(f"placing an order answered {order.status_code}: {order.text[:200]}")
+        paid = dev_pay(client, order.json()["invoice_id"])
+        if paid.status_code != 200:
+            raise NotMeasuredError(f"/_dev/pay answered {paid.status_code}: {paid.text[:200]}")
+        services += [(customer, sid) for sid in order.json()["service_ids"]]
+    client.settle()
+    inactive = [sid for c, sid in services if service_status(client, c, sid) != "active"]
+    if inactive:
+        raise NotMeasuredError(f"{len(inactive)} paid services did not become active")
+    return services
+
+
+def renewal_invoices(client: Any, owners: list[Customer]) -> dict[str, str]:
+    """The unpaid renewal invoice of each service (service id → invoice id)."""
+    renewal_of: dict[str, str] = {}
+    for customer in owners:
+        base = f"/api/accounts/{customer.account_id}/invoices"
+        listed = client.get(base, params={"status": "unpaid", "limit": "100"}, token=customer.token).json()
+        for item in listed.get("items", []):
+            if item.get("kind") != "renewal":
+                continue
+            detail = client.get(f"{base}/{item['invoice_id']}", token=customer.token).json()
+            renewal_of.update(
+                {line["service_id"]: item["invoice_id"] for line in detail.get("lines", []) if line.get("service_id")}
+            )
+    return renewal_of
+
+
+def suspend_for_overdue(client: Any, staff_token: str, services: list[tuple[Customer, str]]) -> None:
+    for _, service_id in services:
+        suspended = client.post(f"/api/staff/services/{service_id}/suspend", {"reason": "overdue"}, token=staff_token)
+        if suspended.status_code != 200:
+            raise NotMeasuredError(f"suspending for overdue answered {suspended.status_code}: {suspended.text[:200]}")
+    client.settle()
+
+
+def seconds_to_unsuspended(client: Any, customer: Customer, service_id: str, invoice_id: str) -> float | None:
+    """Pay the renewal through the provider's signed webhook; seconds until the service reads active again (None
+    when it did not within ``UNSUSPEND_WAIT_SECONDS``). The bench polls the API as a customer would."""
+    started = time.perf_counter()
+    if dev_pay(client, invoice_id).status_code != 200:
+        return None
+    while service_status(client, customer, service_id) != "active":
+        if time.perf_counter() - started > UNSUSPEND_WAIT_SECONDS:
+            return None
+        time.sleep(0.01)
+    return time.perf_counter() - started
+
+
+def webhook_to_unsuspended(client: Any, staff_token: str, sizes: Sizes) -> dict[str, Any]:
+    try:
+        product = monthly_product(client)
+        owners = sign_up(client, max(1, -(-sizes.payments // PER_CUSTOMER)), "paying")
+        progress(f"webhook → unsuspended: ordering and paying {sizes.payments} services")
+        services = paid_services(client, owners, product["product_id"], sizes.payments)
+        progress("webhook → unsuspended: renewals issued, services suspended for overdue")
+        client.clock(advance="P20D")
+        client.run_job("renewals")
+        renewal_of = renewal_invoices(client, owners)
+        missing = [sid for _, sid in services if sid not in renewal_of]
+        if missing:
+            raise NotMeasuredError(f"the renewal run issued no renewal for {len(missing)} of {len(services)} services")
+        suspend_for_overdue(client, staff_token, services)
+    except NotMeasuredError as reason:
+        return not_measured(str(reason))
+    progress(f"webhook → unsuspended: {len(services)} payments")
+    timed = [seconds_to_unsuspended(client, c, sid, renewal_of[sid]) for c, sid in services]
+    latencies = [t for t in timed if t is not None]
+    if not latencies:
+        return not_measured("no service was unsuspended after its renewal was paid")
+    return {
+        "measured": True,
+        "payments": len(latencies),
+        "not_unsuspended_in_15s": len(timed) - len(latencies),
+        "p50_seconds": median(latencies),
+        "p95_seconds": percentile(latencies, 0.95),
+    }
+
+
+# --- 3. Step Functions transitions per dunning cycle ------------------------------------------------------------------
+def dunning_machine_logical_id() -> str | None:
+    from devstack import template
+
+    for logical_id, resource in template.resources("AWS::Serverless::StateMachine").items():
+        if str(resource.get("Properties", {}).get("DefinitionUri", "")).endswith("dunning.asl.json"):
+            return str(logical_id)
+    return None
+
+
+def dunning_transitions(client: Any, staff_token: str, customer: Customer) -> dict[str, Any]:
+    if not (ROOT / "infra" / "statemachines" / "dunning.asl.json").exists():
+        return not_measured("dunning capability not present (infra/statemachines/dunning.asl.json)")
+    logical_id = dunning_machine_logical_id()
+    machine_arn = client.stack["resources"].get(logical_id or "")
+    if not machine_arn:
+        return not_measured("no state machine in template.yaml is defined by dunning.asl.json")
+    created = client.post(
+        "/api/staff/invoices",
+        {
+            "account_id": customer.account_id,
+            "lines": [{"description": "Hospedagem (dunning)", "unit_price": {"amount": 4990, "currency": "BRL"}}],
+            "issue": True,
+        },
+        token=staff_token,
+    )
+    if created.status_code != 201:
+        return not_measured(f"issuing an invoice answered {created.status_code}")
+    invoice_id = created.json()["invoice_id"]
+    sfn = client.aws("stepfunctions")
+
+    def execution() -> dict[str, Any] | None:
+        pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=machine_arn)
+        found = [e for page in pages for e in page["executions"] if e["name"].startswith(invoice_id)]
+        return found[-1] if found else None
+
+    days = 0
+    progress("dunning cycle: the invoice stays unpaid while the clock moves a day at a time")
+    while days < 120:
+        current = execution()
+        if current is not None and current["status"] != "RUNNING":
+            break
+        if current is None and days > 10:
+            return not_measured("no dunning execution started for an invoice ten days overdue")
+        client.clock(advance="P1D")
+        days += 1
+    current = execution()
+    if current is None or current["status"] == "RUNNING":
+        return not_measured(f"the dunning execution did not end within {days} days")
+    events = [
+        e
+        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=current["executionArn"])
+        for e in page["events"]
+    ]
+    entered = [e for e in events if e["type"].endswith("StateEntered")]
+    return {
+        "measured": True,
+        "execution_status": current["status"],
+        "days_walked": days,
+        "transitions": len(entered),
+        "history_events": len(events),
+        "states": sorted({e["stateEnteredEventDetails"]["name"] for e in entered}),
+    }
+
+
+def measure(sizes: Sizes) -> dict[str, Any]:
+    fake_aws_environment()  # the bench reads the stack's Step Functions through its moto server
+    use_test_support()
+    from support.stack_client import StackClient
+
+    progress("devstack: starting its own, in a subprocess")
+    stack = Devstack()
+    try:
+        client = StackClient(stack.url)
+        staff_token = staff_setup(client)
+        progress(f"load: signing up {sizes.load_customers} customers with data")
+        customers = sign_up(client, sizes.load_customers, "load")
+        give_data(client, staff_token, customers)
+        progress(f"load: {len(customers)} customers browsing for {sizes.load_seconds:.0f} s")
+        loaded = load(client, customers, sizes.load_seconds)
+        try:
+            webhook = webhook_to_unsuspended(client, staff_token, sizes)
+        except Exception as failure:  # a capability half-built: say so, keep the other figures
+            webhook = not_measured(f"the scenario failed: {type(failure).__name__}: {failure}"[:300])
+        try:
+            dunning = dunning_transitions(client, staff_token, customers[0])
+        except Exception as failure:
+            dunning = not_measured(f"the scenario failed: {type(failure).__name__}: {failure}"[:300])
+    finally:
+        stack.stop()
+    return {"load": loaded, "webhook_to_unsuspended": webhook, "dunning_transitions": dunning}
+
+
+def main(argv: list[str]) -> int:
+    write_result(argv[0], measure(Sizes.from_environment()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
