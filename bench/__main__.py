@@ -49,6 +49,18 @@ def run_part(name: str, module: str, environment: dict[str, str], log_dir: Path)
         return loaded, None
 
 
+def _caveat(smoke: bool, load_average: str) -> str:
+    """What the figures are worth: a smoke run's nothing; a run started on a busy machine, an indication."""
+    if smoke:
+        return "Smoke run: one iteration and tiny sizes; the figures mean nothing."
+    if float(load_average.split(maxsplit=1)[0]) > (os.cpu_count() or 1) / 2:
+        return (
+            "Started on a machine busy with other work (see the load average): treat the timed figures as "
+            "indicative and rerun `make bench` on a quiet machine before relying on them."
+        )
+    return "Started on a quiet machine; timed figures still vary from run to run by a few per cent."
+
+
 def rewrite_document() -> int:
     """``docs/benchmarks.md`` written again from ``bench/results.json`` and ``bench/notes.md``, measuring nothing."""
     from bench import report
@@ -106,10 +118,7 @@ def main(argv: list[str]) -> int:
         "seconds": time.monotonic() - began,
         "smoke": smoke,
         "parts": chosen,
-        "caveat": "Measured on a machine shared with other work: treat the figures as indicative; rerun "
-        "`make bench` on a quiet machine before relying on them."
-        if not smoke
-        else "Smoke run: one iteration and tiny sizes; the figures mean nothing.",
+        "caveat": _caveat(smoke, load_average),
         "problems": problems,
     }
     notes = NOTES.read_text() if NOTES.exists() and not smoke else ""
