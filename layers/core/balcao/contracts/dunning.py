@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
-
+from balcao.contracts import Contract
 from balcao.contracts.identity import Timestamped
 from balcao.services.dunning import WorkflowView
 
@@ -28,7 +27,7 @@ class WorkflowHistoryOut(Timestamped):
     detail: dict[str, str]
 
 
-class WorkflowOut(BaseModel):
+class WorkflowOut(Contract):
     invoice_id: str
     account_id: str
     execution: str | None  # {invoice_id}-{n}

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import ConfigDict, Field, field_serializer
 
+from balcao.contracts import Contract
 from balcao.domain.accounts import AccountProfile, Contact, Invitation, Membership
 from balcao.domain.audit import AuditEntry
 from balcao.domain.calendar import format_timestamp
@@ -20,11 +21,11 @@ DepartmentKey = Literal["general", "billing", "support", "services", "domains"]
 EmailText = Field(min_length=3, max_length=254)
 
 
-class Body(BaseModel):
+class Body(Contract):
     model_config = ConfigDict(extra="forbid")
 
 
-class Timestamped(BaseModel):
+class Timestamped(Contract):
     @field_serializer("*", when_used="json", check_fields=False)
     def _timestamps(self, value: Any) -> Any:
         return format_timestamp(value) if isinstance(value, datetime) else value
@@ -39,7 +40,7 @@ class SignupRequest(Body):
     accept_terms: bool
 
 
-class SignupResponse(BaseModel):
+class SignupResponse(Contract):
     user_id: str
     account_id: str
 
@@ -54,14 +55,14 @@ class LoginRequest(Body):
     password: str = Field(min_length=1, max_length=256)
 
 
-class TokensResponse(BaseModel):
+class TokensResponse(Contract):
     id_token: str
     access_token: str
     refresh_token: str | None = None
     expires_in: int
 
 
-class ChallengeResponse(BaseModel):
+class ChallengeResponse(Contract):
     challenge: Literal["totp"] = "totp"
     session: str
 
@@ -85,25 +86,25 @@ class ResetRequest(Body):
     password: str = Field(min_length=1, max_length=256)
 
 
-class Acknowledged(BaseModel):
+class Acknowledged(Contract):
     status: Literal["ok", "accepted"] = "ok"
 
 
 # --- me ----------------------------------------------------------------------------------------------------------
-class MyAccount(BaseModel):
+class MyAccount(Contract):
     account_id: str
     name: str
     owner: bool
     permissions: list[PermissionKey]
 
 
-class DelegatedService(BaseModel):
+class DelegatedService(Contract):
     account_id: str
     service_id: str
     name: str
 
 
-class MeResponse(BaseModel):
+class MeResponse(Contract):
     user_id: str
     email: str
     name: str
@@ -119,7 +120,7 @@ class PasswordChange(Body):
     new_password: str = Field(min_length=1, max_length=256)
 
 
-class TotpSetup(BaseModel):
+class TotpSetup(Contract):
     secret: str
     otpauth_uri: str
     qr_svg: str
@@ -129,7 +130,7 @@ class CodeRequest(Body):
     code: str = Field(min_length=1, max_length=32)
 
 
-class RecoveryCodes(BaseModel):
+class RecoveryCodes(Contract):
     recovery_codes: list[str]
 
 
@@ -155,7 +156,7 @@ class SessionOut(Timestamped):
         )
 
 
-class SessionList(BaseModel):
+class SessionList(Contract):
     items: list[SessionOut]
     next: str | None = None
 
@@ -236,7 +237,7 @@ class AccountOut(Timestamped):
         )
 
 
-class ExportAccepted(BaseModel):
+class ExportAccepted(Contract):
     export_id: str
 
 
@@ -285,14 +286,14 @@ class ContactOut(Timestamped):
         )
 
 
-class Warning(BaseModel):
+class Warning(Contract):
     code: str
     message: str
     domains: list[str] | None = None
     addresses: list[str] | None = None
 
 
-class ContactList(BaseModel):
+class ContactList(Contract):
     items: list[ContactOut]
     next: str | None = None
     warnings: list[Warning]
@@ -307,7 +308,7 @@ class InviteContact(Body):
 
 
 # --- users and invitations ---------------------------------------------------------------------------------------
-class UserOut(BaseModel):
+class UserOut(Contract):
     user_id: str
     email: str
     name: str
@@ -327,7 +328,7 @@ class UserOut(BaseModel):
         )
 
 
-class UserList(BaseModel):
+class UserList(Contract):
     items: list[UserOut]
     next: str | None = None
 
@@ -366,12 +367,12 @@ class InvitationOut(Timestamped):
         )
 
 
-class InvitationList(BaseModel):
+class InvitationList(Contract):
     items: list[InvitationOut]
     next: str | None = None
 
 
-class AcceptedInvitation(BaseModel):
+class AcceptedInvitation(Contract):
     account_id: str
     role: str
     permissions: list[str]
@@ -404,13 +405,13 @@ class AuditOut(Timestamped):
         )
 
 
-class AuditList(BaseModel):
+class AuditList(Contract):
     items: list[AuditOut]
     next: str | None = None
 
 
 # --- staff ---------------------------------------------------------------------------------------------------------
-class StaffAccountSummary(BaseModel):
+class StaffAccountSummary(Contract):
     account_id: str
     name: str
     notice_email: str
@@ -419,12 +420,12 @@ class StaffAccountSummary(BaseModel):
     currency: str
 
 
-class StaffAccountList(BaseModel):
+class StaffAccountList(Contract):
     items: list[StaffAccountSummary]
     next: str | None = None
 
 
-class StaffAccountDetail(BaseModel):
+class StaffAccountDetail(Contract):
     account: AccountOut
     users: list[UserOut]
     contacts: list[ContactOut]

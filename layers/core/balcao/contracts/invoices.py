@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from balcao.contracts import Contract
 from balcao.contracts.identity import Body, Timestamped
 from balcao.domain.credit import CreditBalance, CreditEntry
 from balcao.domain.dunning import suspension_notice_date
@@ -21,7 +22,7 @@ ULID_TEXT = Field(min_length=1, max_length=64)
 
 
 # --- money ----------------------------------------------------------------------------------------------------------
-class BillingMoney(BaseModel):
+class BillingMoney(Contract):
     """``{"amount": <int minor units>, "currency": "BRL"|"EUR"}``."""
 
     amount: int
@@ -41,7 +42,7 @@ class BillingMoneyIn(Body):
 
 
 # --- invoices -----------------------------------------------------------------------------------------------------
-class InvoiceLineOut(BaseModel):
+class InvoiceLineOut(Contract):
     description: str
     quantity: int
     unit_price: BillingMoney
@@ -67,7 +68,7 @@ class InvoiceLineOut(BaseModel):
         )
 
 
-class InvoiceTaxOut(BaseModel):
+class InvoiceTaxOut(Contract):
     label: str
     rate: str
     base: BillingMoney
@@ -103,7 +104,7 @@ class CreditNoteRefOut(Timestamped):
     issued_at: datetime
 
 
-class BuyerOut(BaseModel):
+class BuyerOut(Contract):
     name: str
     tax_id: str | None
     address_lines: list[str]
@@ -205,7 +206,7 @@ class InvoiceOut(InvoiceSummaryOut):
         )
 
 
-class InvoiceList(BaseModel):
+class InvoiceList(Contract):
     items: list[InvoiceSummaryOut]
     next: str | None
     total_due: list[BillingMoney]
@@ -236,7 +237,7 @@ class CreditEntryOut(Timestamped):
         )
 
 
-class CreditOut(BaseModel):
+class CreditOut(Contract):
     balance: BillingMoney
     auto_apply: bool
     items: list[CreditEntryOut]
@@ -257,7 +258,7 @@ class AddFundsIn(Body):
     amount: BillingMoneyIn
 
 
-class AddFundsOut(BaseModel):
+class AddFundsOut(Contract):
     invoice_id: str
     number: str | None
     amount_due: BillingMoney
@@ -289,7 +290,7 @@ class StaffPaymentIn(Body):
     reference: str | None = Field(default=None, min_length=1, max_length=100)
 
 
-class StaffPaymentOut(BaseModel):
+class StaffPaymentOut(Contract):
     payment_id: str
     invoice_id: str
     amount: BillingMoney

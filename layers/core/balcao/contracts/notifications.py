@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
-
+from balcao.contracts import Contract
 from balcao.contracts.identity import Timestamped
 from balcao.services.notifications import LoggedEmail
 
@@ -40,6 +39,6 @@ class EmailDetail(EmailSummary):
         return cls(**EmailSummary.of(email).model_dump(), text=email.text, html=email.html, status_at=email.status_at)
 
 
-class EmailList(BaseModel):
+class EmailList(Contract):
     items: list[EmailSummary]
     next: str | None = None

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from balcao.contracts import Contract
 from balcao.contracts.identity import Body, Timestamped
 from balcao.contracts.invoices import BillingMoney, BillingMoneyIn, InvoiceOut, MethodKey
 from balcao.domain.invoice_document import PaymentMethod
@@ -39,25 +40,25 @@ class SeveralPaymentsIn(Body):
     payment_method_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
-class PixOut(BaseModel):
+class PixOut(Contract):
     copy_paste: str
     qr_svg: str
     txid: str | None
 
 
-class BoletoOut(BaseModel):
+class BoletoOut(Contract):
     digitable_line: str
     barcode: str | None
     pdf_url: str | None
     due_date: date | None
 
 
-class CardOut(BaseModel):
+class CardOut(Contract):
     client_secret: str | None
     publishable_key: str | None
 
 
-class SepaOut(BaseModel):
+class SepaOut(Contract):
     mandate_status: str
     mandate_reference: str | None
 
@@ -162,7 +163,7 @@ class SavedMethodOut(Timestamped):
         )
 
 
-class SavedMethodList(BaseModel):
+class SavedMethodList(Contract):
     items: list[SavedMethodOut]
     next: str | None = None
 
@@ -174,7 +175,7 @@ class RefundIn(Body):
     reason: str = Field(min_length=1, max_length=300)
 
 
-class RefundOut(BaseModel):
+class RefundOut(Contract):
     refund_id: str
     amount: BillingMoney
     payment: PaymentOut
@@ -209,11 +210,11 @@ class FlagOut(Timestamped):
         )
 
 
-class FlagList(BaseModel):
+class FlagList(Contract):
     items: list[FlagOut]
     next: str | None
 
 
-class WebhookAnswer(BaseModel):
+class WebhookAnswer(Contract):
     received: bool
     outcome: str

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from balcao.contracts import Contract
 from balcao.contracts.identity import Body, Timestamped
 from balcao.contracts.invoices import BillingMoney, BillingMoneyIn
 from balcao.domain.catalog import Price, Product, ProductType, ProvisioningModule, SupportLevel, localized
@@ -27,7 +28,7 @@ ID_TEXT = Field(min_length=1, max_length=64)
 
 
 # --- the catalog -----------------------------------------------------------------------------------------------------
-class PriceOut(BaseModel):
+class PriceOut(Contract):
     cycle: str
     price: BillingMoney
     setup_fee: BillingMoney
@@ -39,7 +40,7 @@ class PriceOut(BaseModel):
         )
 
 
-class SupportLevelOut(BaseModel):
+class SupportLevelOut(Contract):
     code: str
     name: str
     prices: list[PriceOut]
@@ -50,7 +51,7 @@ class SupportLevelOut(BaseModel):
         return cls(code=level.code, name=localized(level.name, language), prices=[PriceOut.of(p) for p in prices])
 
 
-class ProductOut(BaseModel):
+class ProductOut(Contract):
     product_id: str
     name: str
     description: str
@@ -73,7 +74,7 @@ class ProductOut(BaseModel):
         )
 
 
-class ProductList(BaseModel):
+class ProductList(Contract):
     items: list[ProductOut]
     next: str | None = None
 
@@ -161,7 +162,7 @@ class ProductPatch(Body):
     position: int | None = Field(default=None, ge=0, le=10_000)
 
 
-class StaffProductOut(BaseModel):
+class StaffProductOut(Contract):
     product_id: str
     name: dict[str, str]
     description: dict[str, str]
@@ -200,7 +201,7 @@ class StaffProductOut(BaseModel):
         )
 
 
-class StaffProductList(BaseModel):
+class StaffProductList(Contract):
     items: list[StaffProductOut]
     next: str | None = None
 
@@ -218,7 +219,7 @@ class OrderIn(Body):
     payment_method: MethodKey | None = None
 
 
-class OrderOut(BaseModel):
+class OrderOut(Contract):
     order_id: str
     invoice_id: str | None
     service_ids: list[str]
@@ -237,7 +238,7 @@ class OrderOut(BaseModel):
 
 
 # --- services ---------------------------------------------------------------------------------------------------------
-class SupportOut(BaseModel):
+class SupportOut(Contract):
     code: str
     name: str | None
     price: BillingMoney | None
@@ -345,12 +346,12 @@ class ServiceOut(Timestamped):
         )
 
 
-class ServiceList(BaseModel):
+class ServiceList(Contract):
     items: list[ServiceOut]
     next: str | None
 
 
-class SsoOut(BaseModel):
+class SsoOut(Contract):
     url: str
 
 
@@ -365,7 +366,7 @@ class UpgradeIn(Body):
     confirm: bool = False
 
 
-class QuoteOut(BaseModel):
+class QuoteOut(Contract):
     credit: BillingMoney
     debit: BillingMoney
     next_period_adjustment: BillingMoney
@@ -390,7 +391,7 @@ class QuoteOut(BaseModel):
         )
 
 
-class UpgradeOrderOut(BaseModel):
+class UpgradeOrderOut(Contract):
     """``amount_due`` below zero: a downgrade, applied at once, the difference credited to the account."""
 
     order_id: str
@@ -436,11 +437,11 @@ class ProvisioningRequestOut(Timestamped):
         )
 
 
-class ProvisioningFailureList(BaseModel):
+class ProvisioningFailureList(Contract):
     items: list[ProvisioningRequestOut]
     next: str | None
 
 
-class StaffServiceList(BaseModel):
+class StaffServiceList(Contract):
     items: list[ServiceOut]
     next: str | None

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from balcao.contracts import Contract
 from balcao.contracts.identity import Body, Timestamped
 from balcao.domain.tickets import (
     MAX_ATTACHMENT_BYTES,
@@ -34,7 +35,7 @@ AttachmentIds: list[str] = Field(default_factory=list, max_length=MAX_ATTACHMENT
 
 
 # --- departments -----------------------------------------------------------------------------------------------
-class DepartmentOut(BaseModel):
+class DepartmentOut(Contract):
     department: str
     name: str
     description: str
@@ -44,7 +45,7 @@ class DepartmentOut(BaseModel):
         return cls(department=choice.code, name=choice.name, description=choice.description)
 
 
-class DepartmentList(BaseModel):
+class DepartmentList(Contract):
     items: list[DepartmentOut]
 
 
@@ -55,7 +56,7 @@ class AttachmentUploadIn(Body):
     size: int = Field(ge=1, le=MAX_ATTACHMENT_BYTES)
 
 
-class UploadFormOut(BaseModel):
+class UploadFormOut(Contract):
     url: str
     fields: dict[str, str]
 
@@ -74,7 +75,7 @@ class AttachmentUploadOut(Timestamped):
         )
 
 
-class AttachmentOut(BaseModel):
+class AttachmentOut(Contract):
     attachment_id: str
     filename: str
     content_type: str
@@ -96,7 +97,7 @@ class AttachmentOut(BaseModel):
         )
 
 
-class AttachmentRefOut(BaseModel):
+class AttachmentRefOut(Contract):
     attachment_id: str
     filename: str
     content_type: str
@@ -117,13 +118,13 @@ class TicketIn(Body):
     attachment_ids: list[str] = AttachmentIds
 
 
-class TicketCreated(BaseModel):
+class TicketCreated(Contract):
     ticket_id: str
     number: str
     status: StatusKey
 
 
-class CallbackOut(BaseModel):
+class CallbackOut(Contract):
     phone: str
     window: WindowKey
 
@@ -214,7 +215,7 @@ class TicketDetail(TicketSummary):
         )
 
 
-class TicketList(BaseModel):
+class TicketList(Contract):
     items: list[TicketSummary]
     next: str | None = None
     counts: dict[StatusKey, int] | None = None  # on the first page: the account's tickets per status
@@ -227,7 +228,7 @@ class TicketList(BaseModel):
         )
 
 
-class MessageList(BaseModel):
+class MessageList(Contract):
     items: list[MessageOut]
     next: str | None = None
 
@@ -247,13 +248,13 @@ class CallbackIn(Body):
     reason: str = MessageText
 
 
-class CallbackCreated(BaseModel):
+class CallbackCreated(Contract):
     ticket_id: str
     number: str
 
 
 # --- staff -----------------------------------------------------------------------------------------------------
-class PersonOut(BaseModel):
+class PersonOut(Contract):
     user_id: str
     name: str
     email: str
@@ -299,7 +300,7 @@ class StaffTicketSummary(TicketSummary):
         return cls.model_validate(cls.fields_of(ticket))
 
 
-class StaffTicketList(BaseModel):
+class StaffTicketList(Contract):
     items: list[StaffTicketSummary]
     next: str | None = None
 
@@ -319,7 +320,7 @@ class StaffTicketDetail(StaffTicketSummary):
         )
 
 
-class StaffMessageList(BaseModel):
+class StaffMessageList(Contract):
     items: list[StaffMessageOut]
     next: str | None = None
 
