@@ -212,8 +212,6 @@ def start_moto() -> tuple[Any, dict[str, str], Any]:
         **environment,
         **LOCAL_AWS,
         "AWS_ENDPOINT_URL": endpoint,
-        # Tracer is Active on Lambda; without an X-Ray daemon here it stays off (ARCHITECTURE.md: ~0.02 s).
-        "POWERTOOLS_TRACE_DISABLED": "true",
         "LANG": "C.UTF-8",
     }
     return server, child_environment, seeded
@@ -229,7 +227,12 @@ def one_run(
         "name": name,
         "layer_dir": str(layer),
         "function_dir": str(function_dir) if function_dir else None,
-        "environment": {**environment, "AWS_LAMBDA_FUNCTION_NAME": name},
+        # As on Lambda; in-process tracing follows the template's default (InProcessTracing off, decision 0016).
+        "environment": {
+            **environment,
+            "AWS_LAMBDA_FUNCTION_NAME": name,
+            "LAMBDA_TASK_ROOT": str(function_dir or layer),
+        },
         "event": event,
         "result": str(result_path),
     }

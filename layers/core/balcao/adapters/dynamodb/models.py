@@ -20,6 +20,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.connection import TableConnection
 from pynamodb.models import Model
 
 from balcao.runtime.settings import load_settings
@@ -78,6 +79,15 @@ class BalcaoItem(Model):
     by_gsi1 = Gsi1()
     by_gsi2 = Gsi2()
     by_gsi3 = Gsi3()
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        """One connection for every entity of the table. PynamoDB keeps one per model class, each with a botocore
+        session and client of its own: every entity's first use would load DynamoDB's service model again (tens of
+        milliseconds each, in cold starts and in every new thread's first call)."""
+        if cls is BalcaoItem:
+            return super()._get_connection()
+        return BalcaoItem._get_connection()
 
 
 class SettingsItem(BalcaoItem, discriminator="Settings"):
