@@ -129,6 +129,32 @@ def test_a_plan_change_is_quoted_then_ordered_from_its_page(world):
     assert ordered["statusCode"] == 303 and "notice=plan_change_ordered" in location(ordered)
 
 
+def test_the_plan_change_page_reads_the_service_and_the_account_in_one_call(world, ddb_calls):
+    # Given a service without a stored plan price (its currency is the account's) and a warm catalog cache
+    bare = uuid.uuid4().hex.upper()
+    ServiceItem(
+        pk=keys.account_pk(world["account"]),
+        sk=keys.service_sk(bare),
+        service_id=bare,
+        account_id=world["account"],
+        name="Hospedagem",
+        domain="antiga.com.br",
+        status="active",
+    ).save()
+    owner = world["owner"]
+    assert owner.get(f"/services/{world['service_id']}/upgrade")["statusCode"] == 200
+    # When Ana opens its plan change page
+    with ddb_calls() as calls:
+        page = owner.get(f"/services/{bare}/upgrade")
+    # Then the form answers within the portal's read budget: the session, the memberships, one BatchGet
+    assert page["statusCode"] == 200 and "antiga.com.br" in text(page) and "R$" in text(page)
+    assert calls.total <= 3 and calls.scans == 0, calls
+    assert calls.operations[-1] == "BatchGetItem", calls
+    # And another account's service is the 404 page, its domain nowhere
+    refused = world["owner"].get(f"/services/{world['other_service']}/upgrade")
+    assert refused["statusCode"] == 404 and "bia-secreta.es" not in refused["body"]
+
+
 def test_a_cancellation_is_requested_and_withdrawn_from_the_service_page(world):
     owner = world["owner"]
     service_id = world["service_id"]

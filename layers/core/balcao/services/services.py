@@ -176,6 +176,10 @@ class ServiceChange:
 class ServiceStore(Protocol):
     def service(self, account_id: str, service_id: str) -> Service | None: ...
 
+    def service_with_buyer(self, account_id: str, service_id: str) -> tuple[Service | None, Buyer | None]:
+        """A service and its account's buyer snapshot, in one read."""
+        ...
+
     def locate(self, service_id: str) -> str | None:
         """The account of a service (for staff routes addressed by the service alone)."""
         ...
@@ -318,6 +322,15 @@ class Services:
         if found is None:
             raise NotFoundError()
         return found
+
+    def service_and_currency(self, account_id: str, service_id: str) -> tuple[Service, Currency]:
+        """A service and the currency a change of its plan is priced in (its plan's, else the account's): one read."""
+        service, buyer = self.store.service_with_buyer(account_id, service_id)
+        if service is None or buyer is None:
+            raise NotFoundError()
+        if service.plan_price is not None:
+            return service, service.plan_price.currency
+        return service, buyer.currency or Currency(self.invoices.default_currency)
 
     def staff_service(self, service_id: str) -> Service:
         account_id = self.store.locate(service_id)

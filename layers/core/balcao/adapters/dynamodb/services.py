@@ -17,8 +17,9 @@ from pynamodb.pagination import ResultIterator
 
 from balcao.adapters.dynamodb import keys
 from balcao.adapters.dynamodb.cursors import GSI3_KEY, TABLE_KEY, encode_cursor, start_key
-from balcao.adapters.dynamodb.invoices import credit_entry_item, one_page
+from balcao.adapters.dynamodb.invoices import buyer_from_account, credit_entry_item, one_page
 from balcao.adapters.dynamodb.models import (
+    AccountItem,
     BalcaoItem,
     CreditBalanceItem,
     LookupItem,
@@ -33,6 +34,7 @@ from balcao.domain.catalog import OutOfStockError
 from balcao.domain.credit import CreditCurrencyMismatchError
 from balcao.domain.cycles import BillingCycle
 from balcao.domain.errors import N_
+from balcao.domain.invoices import Buyer
 from balcao.domain.money import Currency, Money
 from balcao.domain.service_lifecycle import ServiceReason, ServiceStatus, StatusChange
 from balcao.domain.services import (
@@ -400,6 +402,18 @@ class DynamoServiceStore:
         except ServiceItem.DoesNotExist:
             return None
         return service_from_item(item)
+
+    def service_with_buyer(self, account_id: str, service_id: str) -> tuple[Service | None, Buyer | None]:
+        """A service and its account's buyer snapshot in one BatchGet (the plan change page's one read)."""
+        pk = keys.account_pk(account_id)
+        service: Service | None = None
+        buyer: Buyer | None = None
+        for item in BalcaoItem.batch_get([(pk, keys.service_sk(service_id)), (pk, keys.PROFILE)], consistent_read=True):
+            if isinstance(item, ServiceItem):
+                service = service_from_item(item)
+            elif isinstance(item, AccountItem):
+                buyer = buyer_from_account(item)
+        return service, buyer
 
     def locate(self, service_id: str) -> str | None:
         try:

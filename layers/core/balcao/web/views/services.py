@@ -236,8 +236,7 @@ def upgrade_page(
     failed: str | None = None,
     status: int = 200,
 ) -> Response[str]:
-    service = services.service(membership.account_id, service_id)
-    currency = service.plan_price.currency if service.plan_price else _currency(membership, services)
+    service, currency = services.service_and_currency(membership.account_id, service_id)
     offered = [p for p in services.catalog.products() if p.visible and p.offered_in(currency)]
     chosen = values or {
         "product_id": service.product_id or "",
