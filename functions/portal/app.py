@@ -729,24 +729,16 @@ def default_payment_method(payment_method_id: str) -> Response[str]:
     return payment_pages.make_default(visit(), membership, payment_use_cases()[0], payment_method_id)
 
 
-def account_services(account_id: str) -> list[tuple[str, str]]:
-    """The account's services (id, name and domain) a saved method may pay by default."""
-    found, _ = service_use_cases().page(account_id, 100, None)
-    return [(s.service_id, f"{s.name} ({s.domain})" if s.domain else s.name) for s in found]
-
-
 @app.get("/payment-methods/<payment_method_id>/services")
 def payment_method_services_page(payment_method_id: str) -> Response[str]:
     membership = require_account(app, Permission.INVOICES)
-    services = account_services(membership.account_id)
-    return payment_pages.method_services_page(visit(), membership, payment_use_cases()[0], payment_method_id, services)
+    return payment_pages.method_services_page(visit(), membership, payment_use_cases()[0], payment_method_id)
 
 
 @app.post("/payment-methods/<payment_method_id>/services")
 def payment_method_services(payment_method_id: str) -> Response[str]:
     membership = require_account(app, Permission.INVOICES)
-    services = account_services(membership.account_id)
-    return payment_pages.set_method_services(visit(), membership, payment_use_cases()[0], payment_method_id, services)
+    return payment_pages.set_method_services(visit(), membership, payment_use_cases()[0], payment_method_id)
 
 
 @app.post("/payment-methods/<payment_method_id>/remove")

@@ -173,6 +173,27 @@ def test_a_saved_method_pays_the_services_chosen_for_it(world):
     assert "Pays 2 service(s) by default." in text(owner.get("/payment-methods"))
 
 
+def test_a_saved_methods_services_page_reads_the_method_and_the_services_in_one_query(world, ddb_calls):
+    # Given two of Ana's services, one of Bia's, and two saved cards of Ana's (a later one sorts after the first)
+    given_service(world["a"], "anasouza.com.br"), given_service(world["a"], "loja.anasouza.com.br")
+    given_service(world["b"], "biareis.es")
+    owner = world["owner"]
+    owner.post("/payment-methods", {"type": "card", "provider_payment_method": "pm_card_visa"})
+    owner.post("/payment-methods", {"type": "card", "provider_payment_method": "pm_card_mastercard"})
+    first = re.findall(r'href="/payment-methods/([0-9A-Z]+)/services"', owner.get("/payment-methods")["body"])[0]
+    # When Ana opens the first card's services page
+    with ddb_calls() as calls:
+        page = owner.get(f"/payment-methods/{first}/services")
+    # Then it lists her two services, not Bia's, in the portal's budget: session, memberships and one Query
+    body = text(page)
+    assert page["statusCode"] == 200 and "anasouza.com.br" in body and "loja.anasouza.com.br" in body
+    assert "biareis.es" not in body and "Visa" in body
+    assert calls.total <= 3 and calls.scans == 0, calls
+    # And an unknown method, or Bia's own account with Ana's method, is the 404 page
+    assert_refused(owner.get("/payment-methods/01HZZZZZZZZZZZZZZZZZZZZZZZ/services"))
+    assert_refused(world["other"].get(f"/payment-methods/{first}/services"))
+
+
 def test_another_accounts_invoice_and_payment_are_the_404_page(world):
     invoice = given_issued_invoice(world["a"], 4990)
     owner = world["owner"]

@@ -25,3 +25,15 @@ def test_the_overview_range_holds_services_the_invoice_summary_and_the_ticket_co
     outside = [keys.invoice_sk("x"), keys.order_sk("x"), keys.provisioning_sk("x"), keys.audit_sk("x")]
     assert all(first <= sk <= last for sk in inside)
     assert not any(first <= sk <= last for sk in outside)
+
+
+def test_a_saved_methods_range_starts_at_the_method_and_holds_every_service():
+    # Given a saved method's range
+    first, last = keys.method_services_range("01J0000000000000000000000M")
+    # Then the method and every service are in it, and the items of other kinds around them are not
+    inside = [keys.payment_method_sk("01J0000000000000000000000M"), keys.service_sk("01J0000000000000000000000A")]
+    inside.append(keys.service_sk("7ZZZZZZZZZZZZZZZZZZZZZZZZZ"))
+    outside = [keys.payment_method_sk("01J0000000000000000000000A"), keys.payment_sk("x"), keys.SUMMARY]
+    outside += [keys.TICKET_COUNTS, keys.invoice_sk("x"), keys.order_sk("x")]
+    assert all(first <= sk <= last for sk in inside)
+    assert not any(first <= sk <= last for sk in outside)

@@ -49,6 +49,7 @@ from balcao.domain.payments.charges import (
     ChargeOrigin,
     ChargeStatus,
     NothingToPayError,
+    PayableService,
     PaymentMethodUnavailableError,
     Provider,
     ProviderAnswerInvalidError,
@@ -81,6 +82,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
 REVERSAL_SOURCE = "reversal"
+SERVICES_TO_CHOOSE = 100  # the services a saved method's page offers (the account's first, by id)
 T = TypeVar("T")
 
 
@@ -267,6 +269,12 @@ class PaymentStore(Protocol):
 
     # saved methods
     def methods(self, account_id: str) -> list[SavedMethod]: ...
+
+    def method_with_services(
+        self, account_id: str, method_id: str, limit: int
+    ) -> tuple[SavedMethod | None, list[PayableService]]:
+        """A saved method and the account's first ``limit`` services (those it may pay by default), in one read."""
+        ...
 
     def save_method(self, method: SavedMethod) -> None: ...
 
@@ -1274,6 +1282,13 @@ class Payments:
 
     def methods(self, account_id: str) -> list[SavedMethod]:
         return sorted(self.store.methods(account_id), key=lambda m: (not m.is_default, m.created_at))
+
+    def method_and_services(self, account_id: str, method_id: str) -> tuple[SavedMethod, list[PayableService]]:
+        """A saved method and the services it may pay by default (the account's, up to ``SERVICES_TO_CHOOSE``)."""
+        method, services = self.store.method_with_services(account_id, method_id, SERVICES_TO_CHOOSE)
+        if method is None:
+            raise SavedMethodNotFoundError()
+        return method, services
 
     def add_method(self, account_id: str, new: NewMethod, payer: Payer, make_default: bool = False) -> SavedMethod:
         vault = self.providers.vault()

@@ -431,6 +431,13 @@ def payment_method_sk(method_id: str) -> str:
     return f"{PAYMENT_METHOD_PREFIX}{method_id}"
 
 
+def method_services_range(method_id: str) -> tuple[str, str]:
+    """The sort-key range under ``ACCOUNT#{id}`` from a saved method to the last service: ``PAYMETHOD#{id}`` sorts
+    before ``PROFILE``, ``PROVISIONING#…`` and every ``SERVICE#``, so one Query reads the method and the services
+    (the items between are filtered out)."""
+    return payment_method_sk(method_id), f"{SERVICE_PREFIX}~"
+
+
 def payment_customer_sk(provider: str) -> str:
     """The account's customer at a provider (a Stripe customer id)."""
     return f"{PAYMENT_CUSTOMER_PREFIX}{provider}"

@@ -34,6 +34,7 @@ from balcao.adapters.dynamodb.models import (
     PaymentFlagItem,
     PaymentItem,
     SavedMethodItem,
+    ServiceItem,
     WebhookEventItem,
 )
 from balcao.adapters.dynamodb.transaction import Transaction
@@ -49,6 +50,7 @@ from balcao.domain.payments.charges import (
     Charge,
     ChargeOrigin,
     ChargeStatus,
+    PayableService,
     Provider,
     SavedMethod,
     SavedMethodKind,
@@ -427,6 +429,27 @@ class DynamoPaymentStore:
             keys.account_pk(account_id), SavedMethodItem.sk.startswith(keys.PAYMENT_METHOD_PREFIX)
         )
         return [method_from_item(item) for item in items if isinstance(item, SavedMethodItem)]
+
+    def method_with_services(
+        self, account_id: str, method_id: str, limit: int
+    ) -> tuple[SavedMethod | None, list[PayableService]]:
+        """One Query from ``PAYMETHOD#{id}`` to the last ``SERVICE#`` (the profile and the provisioning requests
+        that sort between are filtered out): a page of it unless the account's history passes 1 MB."""
+        first, last = keys.method_services_range(method_id)
+        method: SavedMethod | None = None
+        services: list[PayableService] = []
+        for item in BalcaoItem.query(
+            keys.account_pk(account_id),
+            BalcaoItem.sk.between(first, last),
+            filter_condition=BalcaoItem.entity.is_in(SavedMethodItem, ServiceItem),
+        ):
+            if isinstance(item, SavedMethodItem) and item.method_id == method_id:
+                method = method_from_item(item)
+            elif isinstance(item, ServiceItem):
+                services.append(PayableService(item.service_id, item.name, item.domain))
+                if len(services) >= limit:
+                    break
+        return method, services
 
     def save_method(self, method: SavedMethod) -> None:
         method_item(method).save()

@@ -263,6 +263,19 @@ class SavedMethod:
         return expires is None or expires >= on
 
 
+@dataclass(frozen=True, slots=True)
+class PayableService:
+    """A service of the account that a saved method may pay by default, as the choice names it."""
+
+    service_id: str
+    name: str
+    domain: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.domain})" if self.domain else self.name
+
+
 def method_for(
     methods: Sequence[SavedMethod], service_ids: Sequence[str], currency: Currency, on: date
 ) -> SavedMethod | None:

@@ -356,36 +356,32 @@ def method_services_page(
     membership: Membership,
     payments: Payments,
     method_id: str,
-    services: list[tuple[str, str]],
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response[str]:
-    """Which services a saved method pays by default (``services``: the account's, as id and label)."""
-    method = next((m for m in payments.methods(membership.account_id) if m.method_id == method_id), None)
-    if method is None:
-        raise NotFoundError()
+    """Which services a saved method pays by default, among the account's (the method and the services: one read)."""
+    method, services = payments.method_and_services(membership.account_id, method_id)
     return page(
         visit.request,
         "payments/method_services.html",
         status=status,
         title=N_("Services paid by this method"),
         method=method,
-        services=services,
+        services=[(s.service_id, s.label) for s in services],
         chosen=set(visit.request.values("service_id")) if errors else set(method.services),
         errors=errors or {},
     )
 
 
-def set_method_services(
-    visit: Visit, membership: Membership, payments: Payments, method_id: str, services: list[tuple[str, str]]
-) -> Response[str]:
+def set_method_services(visit: Visit, membership: Membership, payments: Payments, method_id: str) -> Response[str]:
     """Save the services a method pays by default (none: the account's default pays them); a service moves here
     from the method that paid it before."""
     request = visit.request
     chosen = list(dict.fromkeys(request.values("service_id")))
-    if set(chosen) - {service_id for service_id, _ in services}:
+    _, services = payments.method_and_services(membership.account_id, method_id)
+    if set(chosen) - {s.service_id for s in services}:
         errors = {"service_id": request.gettext(N_("Choose among the services of this account."))}
-        return method_services_page(visit, membership, payments, method_id, services, errors, 422)
+        return method_services_page(visit, membership, payments, method_id, errors, 422)
     payments.update_method(membership.account_id, method_id, None, chosen)
     visit.record(
         "PATCH /api/accounts/{account_id}/payment-methods/{payment_method_id}",
