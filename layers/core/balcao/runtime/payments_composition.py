@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from balcao.adapters.clock import app_clock
@@ -58,12 +58,23 @@ def _not_available() -> InvalidInputError:
 
 @dataclass
 class ProviderRegistry:
-    stripe: StripeKeys
-    mercadopago: MercadoPagoKeys
+    """The providers and their keys. Keys are read from their secrets when a provider is first needed: most requests
+    (listing saved methods, an invoice's page) need none, and each secret read is an AWS call."""
+
+    stripe_secret_id: str
+    mercadopago_secret_id: str
     local: bool
     http: HttpTransport
     base_url: str
     merchant_name: str
+
+    @cached_property
+    def stripe(self) -> StripeKeys:
+        return stripe_keys(self.stripe_secret_id)
+
+    @cached_property
+    def mercadopago(self) -> MercadoPagoKeys:
+        return mercadopago_keys(self.mercadopago_secret_id)
 
     def _stripe(self) -> StripeProvider | None:
         return StripeProvider(self.stripe.secret_key, self.http) if self.stripe.secret_key else None
@@ -111,8 +122,8 @@ def registry() -> ProviderRegistry:
     settings = load_settings()
     company = composition.company()
     return ProviderRegistry(
-        stripe=stripe_keys(settings.stripe_secret_id),
-        mercadopago=mercadopago_keys(settings.mercadopago_secret_id),
+        stripe_secret_id=settings.stripe_secret_id,
+        mercadopago_secret_id=settings.mercadopago_secret_id,
         local=settings.is_local,
         http=transport(),
         base_url=public_base_url(),
