@@ -30,7 +30,6 @@ from balcao.runtime.tickets_composition import attachments_form_origin
 from balcao.services.auth import Request
 from balcao.services.rate_limits import enforce
 from balcao.web import i18n, rendering
-from balcao.web.navigation import navigation_for
 from balcao.web.portal import (
     LANGUAGE_COOKIE,
     PortalRequest,
@@ -71,14 +70,13 @@ def _identify(app: APIGatewayRestResolver, request: PortalRequest) -> None:
         "brand": company.brand,
         "support_email": company.contact.support_email,
         "user": user,
-        "navigation": navigation_for(user.current if user else None),
+        "navigation": user.menu if user else [],
     }
 
 
 app = portal_resolver(
     default_language=lambda: composition.company().locale.default_language,
     secure_cookies=lambda: load_settings().secure_cookies,
-    form_actions=lambda: (attachments_form_origin(),),
     context_hooks=(_identify,),
 )
 
@@ -393,7 +391,7 @@ def transfer_ownership(user_id: str) -> Response[str]:
 @app.get("/invitations/<token>")
 def invitation(token: str) -> Response[str]:
     return user_pages.invitation_page(
-        current_request(app), portal_user(app), token, composition.identity_store(), service_directory, app_clock().now
+        current_request(app), portal_user(app), token, composition.identity_store(), app_clock().now
     )
 
 
@@ -554,7 +552,10 @@ def request_callback() -> Response[str]:
 def attachment_upload_form() -> Response[str]:
     membership = require_account(app, Permission.TICKETS)
     base_url = composition.company().contact.public_base_url or load_settings().public_base_url
-    return ticket_pages.upload_page(visit(), membership, tickets_composition.tickets(), base_url)
+    page_visit = visit()
+    # The one page whose form posts elsewhere (the bucket): only its policy lists that origin.
+    page_visit.request.form_actions = (attachments_form_origin(),)
+    return ticket_pages.upload_page(page_visit, membership, tickets_composition.tickets(), base_url)
 
 
 @app.get("/tickets/attachments/uploaded")

@@ -19,6 +19,7 @@ from balcao.domain.accounts import Permission
 from balcao.domain.tickets import Person, TicketKind, TicketStatus
 from balcao.runtime.tickets_composition import tickets
 from support.billing import given_service
+from support.events import header
 from support.identity import NOW, Caller
 from support.portal import (
     TwoOwners,
@@ -102,6 +103,10 @@ def upload(visitor: Visitor, draft_page: str, content: bytes, filename: str) -> 
     form_page = visitor.get(attach)
     assert form_page["statusCode"] == 200, text(form_page)
     url, fields = upload_form(form_page)
+    # the storage's origin is allowed as a form target on this page (other pages allow only the portal)
+    policy = header(form_page, "Content-Security-Policy") or ""
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
+    assert f"form-action 'self' {origin};" in policy, policy
     posted = requests.post(url, data=fields, files={"file": (filename, content)}, allow_redirects=False, timeout=10)
     assert posted.status_code == 303, posted.text
     landing = urlsplit(posted.headers["Location"])

@@ -154,7 +154,7 @@ class PortalRequest:
     csrf_token: str = ""
     new_cookies: list[str] = field(default_factory=list)
     secure_cookies: bool = True
-    form_actions: tuple[str, ...] = ()
+    form_actions: tuple[str, ...] = ()  # origins other than the portal that this page's forms post to
     image_origins: tuple[str, ...] = ()  # the brand logo's origin when it is hosted elsewhere
     site: dict[str, Any] = field(default_factory=dict)
 
@@ -218,7 +218,6 @@ def portal_resolver(
     *,
     default_language: Callable[[], str],
     secure_cookies: Callable[[], bool],
-    form_actions: Callable[[], tuple[str, ...]] = lambda: (),
     context_hooks: tuple[PageContextHook, ...] = (),
 ) -> APIGatewayRestResolver:
     """A resolver for HTML pages: request context, CSRF on every POST, error pages in the visitor's language."""
@@ -240,7 +239,6 @@ def portal_resolver(
             query={k: v for k, v in (event.query_string_parameters or {}).items() if v is not None},
             path=event.path,
             secure_cookies=secure_cookies(),
-            form_actions=form_actions(),
         )
         csrf = cookies.get(CSRF_COOKIE, "")
         if len(csrf) < 32:
