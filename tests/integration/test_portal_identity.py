@@ -15,13 +15,21 @@ import pytest
 
 from balcao.adapters.dynamodb import keys
 from balcao.adapters.dynamodb.identity import DynamoIdentityStore
-from balcao.adapters.dynamodb.models import AccountItem, AuditItem, EmailLogItem, ExportItem, InvitationItem
+from balcao.adapters.dynamodb.models import (
+    AccountItem,
+    AuditItem,
+    EmailLogItem,
+    ExportItem,
+    InvitationItem,
+    LookupItem,
+    ServiceItem,
+)
 from balcao.domain.accounts import Permission
 from balcao.domain.ids import new_ulid
 from balcao.domain.totp import totp_code
 from devstack import mail
-from support.events import header
-from support.identity import NOW, given_account
+from support.events import api_event, header
+from support.identity import NOW, given_account, given_session
 from support.pipeline import Pipeline
 from support.portal import (
     PASSWORD,
@@ -409,6 +417,90 @@ def test_an_invitation_is_accepted_by_the_invited_login_only_and_once(world, inv
     assert_refused(late.get(f"/invitations/{late_token}"))
     assert_refused(late.post(f"/invitations/{late_token}"))
     assert_refused(late.get("/invitations/not-a-token"))
+
+
+def test_an_unknown_invitation_token_is_the_404_page_from_the_session_and_the_lookup_alone(world, ddb_calls):
+    # Given Ana, signed in, with the company settings cached
+    world.owner.get("/profile")
+    # When she opens an invitation link whose token was never given
+    with ddb_calls() as calls:
+        page = world.owner.get("/invitations/never-a-token")
+    # Then it is the 404 page, answered after her session and the token's lookup: her accounts are not read
+    assert page["statusCode"] == 404 and "Page not found" in text(page)
+    assert calls.operations == ["GetItem", "GetItem"], calls
+    # And the header still shows her signed in
+    assert 'action="/logout"' in page["body"]
+
+
+def test_an_invitation_page_reads_the_lookup_then_everything_it_shows_at_once(world, invoke, aws, ddb_calls):
+    # Given Ana's invitation to Gil, and Gil signed in
+    guest_email = unique("guest")
+    world.owner.post("/users/invitations", {"email": guest_email, "permissions": ["contacts"]})
+    token = invitation_token(aws, invoke, guest_email)
+    guest = Visitor(invoke, user_id=login_user(guest_email, "Gil Convidado"))
+    guest.sign_in(guest_email)
+    guest.get("/security")  # the company settings are cached per container
+    # When Gil opens the invitation
+    with ddb_calls() as calls:
+        offer = guest.get(f"/invitations/{token}")
+    # Then the page says who invites him to what, from his session, the lookup and one BatchGet
+    assert offer["statusCode"] == 200
+    assert "Ana Souza invites you to act for the account Ana Design." in text(offer) and "Contacts" in text(offer)
+    assert calls.operations == ["GetItem", "GetItem", "BatchGetItem"], calls
+    # And Ana, who is not the invited email, gets the 404 page within the same reads
+    with ddb_calls() as calls:
+        assert_refused(world.owner.get(f"/invitations/{token}"))
+    assert calls.total <= 3 and calls.scans == 0, calls
+
+
+def test_an_invitation_whose_lookup_holds_only_the_account_and_invitation_still_shows_its_page(world, invoke, aws):
+    # Given an invitation whose lookup was written before it kept the inviter's and the service's ids
+    guest_email = unique("early")
+    world.owner.post("/users/invitations", {"email": guest_email, "permissions": ["contacts"]})
+    token = invitation_token(aws, invoke, guest_email)
+    lookup = LookupItem.get(keys.invite_lookup_pk(token), keys.LOOKUP)
+    lookup.update(actions=[LookupItem.target.set({k: lookup.target[k] for k in ("account_id", "invitation_id")})])
+    # When the invited login opens it
+    guest = Visitor(invoke, user_id=login_user(guest_email, "Eva Cedo"))
+    guest.sign_in(guest_email)
+    offer = guest.get(f"/invitations/{token}")
+    # Then the page still says who invites her to what
+    assert offer["statusCode"] == 200
+    assert "Ana Souza invites you to act for the account Ana Design." in text(offer)
+
+
+def test_a_technical_delegates_invitation_page_names_the_service(world, invoke, aws):
+    # Given an invitation through the API for one service of Ana's account
+    service_id = new_ulid()
+    ServiceItem(
+        pk=keys.account_pk(world.a),
+        sk=keys.service_sk(service_id),
+        service_id=service_id,
+        account_id=world.a,
+        name="Hospedagem",
+        domain="anadesign.com.br",
+        status="active",
+    ).save()
+    guest_email = unique("tech")
+    ana = given_session(world.ana, world.ana_email)
+    sent = invoke(
+        "accounts",
+        api_event(
+            "POST",
+            f"/api/accounts/{world.a}/invitations",
+            resource="/api/accounts/{account_id}/invitations",
+            claims=ana.claims,
+            body={"email": guest_email, "permissions": [], "service_id": service_id},
+        ),
+    )
+    assert sent["statusCode"] == 201, sent["body"]
+    token = invitation_token(aws, invoke, guest_email)
+    # When the invited technician, signed in, opens it
+    guest = Visitor(invoke, user_id=login_user(guest_email, "Tito Técnico"))
+    guest.sign_in(guest_email)
+    offer = text(guest.get(f"/invitations/{token}"))
+    # Then the page names the service he will manage
+    assert "You will manage the technical side of one service only: Hospedagem (anadesign.com.br)." in offer
 
 
 # --- security ----------------------------------------------------------------------------------------------------

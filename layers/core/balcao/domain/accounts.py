@@ -177,6 +177,18 @@ class Invitation:
         return self.status
 
 
+@dataclass(frozen=True, slots=True)
+class InvitationOffer:
+    """What the accept page shows a signed-in visitor: the invitation, the account's name, who invites (their name)
+    and, for a technical delegate, the service; and the visitor's own login email (only that email may accept)."""
+
+    invitation: Invitation
+    account_name: str
+    inviter_name: str | None
+    service_name: str | None
+    visitor_email: str | None
+
+
 class LastOwnerError(ConflictError):
     """An account keeps exactly one owner: the owner cannot leave or be removed; ownership is transferred."""
 

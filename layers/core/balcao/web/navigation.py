@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from balcao.domain.accounts import Membership, Permission
@@ -40,3 +41,13 @@ NAVIGATION: list[NavItem] = [
 
 def navigation_for(membership: Membership | None) -> list[NavItem]:
     return [item for item in NAVIGATION if item.visible_to(membership)]
+
+
+class Menu:
+    """The navigation of a visitor whose memberships are read when the page first lists it (the layout's menu)."""
+
+    def __init__(self, current: Callable[[], Membership | None]) -> None:
+        self._current = current
+
+    def __iter__(self) -> Iterator[NavItem]:
+        return iter(navigation_for(self._current()))

@@ -361,7 +361,13 @@ class DynamoAccountStore:
             LookupItem(
                 pk=keys.invite_lookup_pk(token),
                 sk=keys.LOOKUP,
-                target={"account_id": invitation.account_id, "invitation_id": invitation.invitation_id},
+                # The ids the accept page reads in one BatchGet after this lookup (who invites, which service).
+                target={
+                    "account_id": invitation.account_id,
+                    "invitation_id": invitation.invitation_id,
+                    "invited_by": invitation.invited_by,
+                    "service_id": invitation.service_id,
+                },
                 ttl=int(invitation.expires_at.timestamp()),
             ),
             condition=LookupItem.pk.does_not_exist(),

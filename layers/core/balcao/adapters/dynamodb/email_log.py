@@ -43,10 +43,15 @@ class DynamoEmailLog:
             return None
 
 
+def service_label(item: ServiceItem) -> str:
+    """How a service is named to people: its plan's name, with its domain when it has one."""
+    return f"{item.name} ({item.domain})" if item.domain else item.name
+
+
 class DynamoServiceDirectory:
     def service_name(self, account_id: str, service_id: str) -> str | None:
         try:
             item = ServiceItem.get(keys.account_pk(account_id), keys.service_sk(service_id))
         except ServiceItem.DoesNotExist:
             return None
-        return f"{item.name} ({item.domain})" if item.domain else item.name
+        return service_label(item)

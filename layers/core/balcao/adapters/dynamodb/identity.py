@@ -8,19 +8,28 @@ from datetime import UTC, datetime
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from balcao.adapters.dynamodb import keys
-from balcao.adapters.dynamodb.accounts import DynamoAccountStore, account_item, member_item, membership_from_item
+from balcao.adapters.dynamodb.accounts import (
+    DynamoAccountStore,
+    account_item,
+    invitation_from_item,
+    member_item,
+    membership_from_item,
+)
+from balcao.adapters.dynamodb.email_log import DynamoServiceDirectory, service_label
 from balcao.adapters.dynamodb.models import (
     AccountItem,
     BalcaoItem,
+    InvitationItem,
     LookupItem,
     MemberItem,
     RateBucketItem,
     SecretItem,
+    ServiceItem,
     SessionItem,
     UserItem,
 )
 from balcao.adapters.dynamodb.transaction import Transaction
-from balcao.domain.accounts import AccountProfile, Membership
+from balcao.domain.accounts import AccountProfile, Invitation, InvitationOffer, Membership
 from balcao.domain.calendar import epoch_seconds
 from balcao.domain.errors import ConflictError
 from balcao.domain.events import DomainEvent
@@ -83,6 +92,51 @@ class DynamoIdentityStore(DynamoAccountStore):
             return user_from_item(UserItem.get(keys.user_pk(user_id), keys.PROFILE))
         except UserItem.DoesNotExist:
             return None
+
+    def invitation_offer(self, token: str, visitor_id: str) -> InvitationOffer | None:
+        """The invitation of a token with what its page shows: the lookup, then one BatchGet of the invitation, the
+        account, the visitor's and the inviter's user records and the service (ids kept on the lookup). A lookup
+        written before it kept them costs a read more per missing name."""
+        try:
+            target = LookupItem.get(keys.invite_lookup_pk(token), keys.LOOKUP).target
+        except LookupItem.DoesNotExist:
+            return None
+        pk = keys.account_pk(str(target["account_id"]))
+        wanted = [(pk, keys.invitation_sk(str(target["invitation_id"]))), (pk, keys.PROFILE)]
+        user_ids = [visitor_id, *([str(target["invited_by"])] if target.get("invited_by") else [])]
+        wanted += [(keys.user_pk(u), keys.PROFILE) for u in user_ids]
+        if target.get("service_id"):
+            wanted.append((pk, keys.service_sk(str(target["service_id"]))))
+        invitation: Invitation | None = None
+        account_name: str | None = None
+        names: dict[str, User] = {}
+        service_name: str | None = None
+        for item in BalcaoItem.batch_get(list(dict.fromkeys(wanted))):
+            if isinstance(item, InvitationItem):
+                invitation = invitation_from_item(item)
+            elif isinstance(item, AccountItem):
+                account_name = item.name
+            elif isinstance(item, UserItem):
+                names[item.user_id] = user_from_item(item)
+            elif isinstance(item, ServiceItem):
+                service_name = service_label(item)
+        if invitation is None or account_name is None:
+            return None
+        if "invited_by" not in target:
+            inviter = self.user(invitation.invited_by)
+            if inviter is not None:
+                names[inviter.user_id] = inviter
+            if invitation.service_id:
+                service_name = DynamoServiceDirectory().service_name(invitation.account_id, invitation.service_id)
+        inviter_found = names.get(invitation.invited_by)
+        visitor = names.get(visitor_id)
+        return InvitationOffer(
+            invitation=invitation,
+            account_name=account_name,
+            inviter_name=inviter_found.name if inviter_found else None,
+            service_name=service_name,
+            visitor_email=visitor.email if visitor else None,
+        )
 
     def user_with_memberships(self, user_id: str) -> tuple[User | None, list[Membership]]:
         """The user's record and memberships in one query (GSI1 ``USER#{user}`` below ``SESSION#``)."""

@@ -15,12 +15,12 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools.event_handler import Response
 
-from balcao.domain.accounts import AccountProfile, Invitation, InvitationStatus, Membership, Role, authorize
+from balcao.domain.accounts import Invitation, InvitationOffer, InvitationStatus, Membership, Role, authorize
 from balcao.domain.errors import N_, ConflictError, InvalidInputError, NotFoundError
 from balcao.domain.identity import User
 from balcao.services.accounts import Accounts
 from balcao.web.portal import PortalRequest, cookie_header, page, redirect, with_query
-from balcao.web.session import ACCOUNT_COOKIE, PortalUser
+from balcao.web.session import ACCOUNT_COOKIE, PortalUser, header_without_accounts
 from balcao.web.views.forms import field_errors
 from balcao.web.views.identity import (
     INVITATION_STATUS_LABELS,
@@ -39,11 +39,9 @@ class ServiceDirectory(Protocol):
 class InvitationBook(Protocol):
     """What the accept page reads to say who invites the visitor to what."""
 
-    def invitation_for_token(self, token: str) -> Invitation | None: ...
-
-    def account(self, account_id: str) -> AccountProfile | None: ...
-
-    def user(self, user_id: str) -> User | None: ...
+    def invitation_offer(self, token: str, visitor_id: str) -> InvitationOffer | None:
+        """The token's lookup, then (for a known token) what the page shows in one more read."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -220,10 +218,11 @@ def invitation_page(
     user: PortalUser | None,
     token: str,
     book: InvitationBook,
-    services: ServiceDirectory,
     now: Callable[[], datetime],
 ) -> Response[str]:
-    """Anonymous visitors are asked to sign in (or sign up) first; a signed-in user sees who invites them to what."""
+    """Anonymous visitors are asked to sign in (or sign up) first; a signed-in user sees who invites them to what.
+    The token's lookup is read first, the visitor's memberships never: an unknown token answers after the session
+    and the lookup, a known one after one more read (the header leaves out the account switcher and menu)."""
     here = f"/invitations/{token}"
     if user is None:
         return page(
@@ -232,27 +231,23 @@ def invitation_page(
             title=N_("You were invited"),
             login_path=with_query("/login", next=here),
         )
-    me = book.user(user.user_id)
-    invitation = book.invitation_for_token(token)
+    header_without_accounts(request)
+    offer = book.invitation_offer(token, user.user_id)
     if (
-        me is None
-        or invitation is None
-        or invitation.status_at(now()) is not InvitationStatus.PENDING
-        or invitation.email != me.email
+        offer is None
+        or offer.visitor_email is None
+        or offer.invitation.status_at(now()) is not InvitationStatus.PENDING
+        or offer.invitation.email != offer.visitor_email
     ):
         raise NotFoundError()
-    account = book.account(invitation.account_id)
-    inviter = book.user(invitation.invited_by)
-    if account is None:
-        raise NotFoundError()
-    service = services.service_name(account.account_id, invitation.service_id) if invitation.service_id else None
+    invitation = offer.invitation
     return page(
         request,
         "identity/invitation.html",
         title=N_("You were invited"),
-        account_name=account.name,
-        inviter_name=inviter.name if inviter else "",
-        service_name=service,
+        account_name=offer.account_name,
+        inviter_name=offer.inviter_name or "",
+        service_name=offer.service_name if invitation.service_id else None,
         permission_labels=labels(request, {p.value for p in invitation.permissions}, PERMISSION_LABELS),
         action=here,
     )
