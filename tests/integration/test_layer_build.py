@@ -83,6 +83,14 @@ def test_the_layer_holds_compiled_catalogs_and_the_font(built_layer: Path):
     assert (built_layer / "balcao" / "web" / "fonts" / "DejaVuSans.ttf").stat().st_size > 500_000
 
 
+def test_the_layer_holds_every_template_compiled(built_layer: Path):
+    web = built_layer / "balcao" / "web"
+    templates = [p for p in (web / "templates").rglob("*") if p.is_file()]
+    text_partials = [p for p in templates if p.suffix == ".txt" and p.name.startswith("_")]
+    compiled = list((web / "compiled-templates").glob("__jinja2_*.cache"))
+    assert len(compiled) == len(templates) + len(text_partials) > 100
+
+
 def test_bytecode_is_unchecked_hash_based(built_layer: Path):
     pyc = next((built_layer / "balcao" / "domain" / "__pycache__").glob("money.cpython-313.pyc"))
     flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
