@@ -7,10 +7,9 @@ cookie, loaded with their memberships once per request. Static files come from t
 
 from __future__ import annotations
 
-import mimetypes
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -21,12 +20,10 @@ from balcao.adapters.dynamodb.audit import DynamoAuditLog
 from balcao.adapters.dynamodb.email_log import DynamoEmailLog, DynamoServiceDirectory
 from balcao.domain.accounts import Permission
 from balcao.domain.identity import User
-from balcao.runtime import composition, invoices_composition, tickets_composition
+from balcao.runtime import composition
+from balcao.runtime.lazy import lazy_module
 from balcao.runtime.observability import logger, tracer
-from balcao.runtime.services_composition import dashboard
-from balcao.runtime.services_composition import services as service_use_cases
 from balcao.runtime.settings import load_settings
-from balcao.runtime.tickets_composition import attachments_form_origin
 from balcao.services.auth import Request
 from balcao.services.rate_limits import enforce
 from balcao.web import i18n, rendering
@@ -41,19 +38,39 @@ from balcao.web.portal import (
     safe_local_path,
 )
 from balcao.web.session import identify, portal_user, require_account, require_user, session_cookie_name
-from balcao.web.views import access as access_pages
-from balcao.web.views import contacts as contact_pages
-from balcao.web.views import dashboard as dashboard_pages
-from balcao.web.views import invoices as invoice_pages
-from balcao.web.views import payments as payment_pages
-from balcao.web.views import profile as profile_pages
-from balcao.web.views import records as record_pages
-from balcao.web.views import security as security_pages
-from balcao.web.views import services as service_pages
-from balcao.web.views import tickets as ticket_pages
-from balcao.web.views import users as user_pages
 from balcao.web.views.identity import Visit
 from balcao.web.views.links import Elsewhere
+
+# Each capability's pages and use-cases load when a page first needs them: a cold start imports one page's share.
+if TYPE_CHECKING:
+    from balcao.runtime import dashboard_composition, invoices_composition, services_composition, tickets_composition
+    from balcao.web.views import access as access_pages
+    from balcao.web.views import contacts as contact_pages
+    from balcao.web.views import dashboard as dashboard_pages
+    from balcao.web.views import invoices as invoice_pages
+    from balcao.web.views import payments as payment_pages
+    from balcao.web.views import profile as profile_pages
+    from balcao.web.views import records as record_pages
+    from balcao.web.views import security as security_pages
+    from balcao.web.views import services as service_pages
+    from balcao.web.views import tickets as ticket_pages
+    from balcao.web.views import users as user_pages
+else:
+    dashboard_composition = lazy_module("balcao.runtime.dashboard_composition")
+    invoices_composition = lazy_module("balcao.runtime.invoices_composition")
+    services_composition = lazy_module("balcao.runtime.services_composition")
+    tickets_composition = lazy_module("balcao.runtime.tickets_composition")
+    access_pages = lazy_module("balcao.web.views.access")
+    contact_pages = lazy_module("balcao.web.views.contacts")
+    dashboard_pages = lazy_module("balcao.web.views.dashboard")
+    invoice_pages = lazy_module("balcao.web.views.invoices")
+    payment_pages = lazy_module("balcao.web.views.payments")
+    profile_pages = lazy_module("balcao.web.views.profile")
+    record_pages = lazy_module("balcao.web.views.records")
+    security_pages = lazy_module("balcao.web.views.security")
+    service_pages = lazy_module("balcao.web.views.services")
+    ticket_pages = lazy_module("balcao.web.views.tickets")
+    user_pages = lazy_module("balcao.web.views.users")
 
 STATIC_DIR = Path(i18n.__file__).with_name("static")
 
@@ -105,7 +122,7 @@ def home() -> Response[str]:
     user = portal_user(app)
     if user is None:
         return page(request, "home.html")
-    return dashboard_pages.overview_page(request, user, dashboard())
+    return dashboard_pages.overview_page(request, user, dashboard_composition.dashboard())
 
 
 @app.post("/language")
@@ -141,6 +158,8 @@ def theme_file(path: str) -> Response[Any]:
 
 
 def _file_from(folder: Path, path: str) -> Response[Any]:
+    import mimetypes  # reads the system's type maps: only static files need it
+
     candidate = (folder / path).resolve()
     if folder.resolve() not in candidate.parents or not candidate.is_file():
         return Response(404, "text/plain; charset=utf-8", "Not found")
@@ -554,7 +573,7 @@ def attachment_upload_form() -> Response[str]:
     base_url = composition.company().contact.public_base_url or load_settings().public_base_url
     page_visit = visit()
     # The one page whose form posts elsewhere (the bucket): only its policy lists that origin.
-    page_visit.request.form_actions = (attachments_form_origin(),)
+    page_visit.request.form_actions = (tickets_composition.attachments_form_origin(),)
     return ticket_pages.upload_page(page_visit, membership, tickets_composition.tickets(), base_url)
 
 
@@ -606,65 +625,65 @@ def ticket_attachment(ticket_id: str, attachment_id: str) -> Response[str]:
 # --- services: the catalog and the order, the services, single sign-on, password, plan change, cancellation ----------
 @app.get("/order")
 def order_form() -> Response[str]:
-    return service_pages.order_page(visit(), require_account(app, Permission.ORDERS), service_use_cases())
+    return service_pages.order_page(visit(), require_account(app, Permission.ORDERS), services_composition.services())
 
 
 @app.post("/order")
 def place_order() -> Response[str]:
-    return service_pages.order(visit(), require_account(app, Permission.ORDERS), service_use_cases())
+    return service_pages.order(visit(), require_account(app, Permission.ORDERS), services_composition.services())
 
 
 @app.get("/services")
 def service_list() -> Response[str]:
-    return service_pages.list_page(visit(), require_account(app, Permission.SERVICES), service_use_cases())
+    return service_pages.list_page(visit(), require_account(app, Permission.SERVICES), services_composition.services())
 
 
 @app.get("/services/<service_id>")
 def service_detail(service_id: str) -> Response[str]:
     membership = require_account(app, Permission.SERVICES)
-    return service_pages.detail_page(visit(), membership, service_use_cases(), service_id)
+    return service_pages.detail_page(visit(), membership, services_composition.services(), service_id)
 
 
 @app.post("/services/<service_id>/sso")
 def service_sso(service_id: str) -> Response[str]:
     membership = require_account(app, Permission.SERVICE_SSO)
-    return service_pages.single_sign_on(visit(), membership, service_use_cases(), service_id)
+    return service_pages.single_sign_on(visit(), membership, services_composition.services(), service_id)
 
 
 @app.post("/services/<service_id>/password")
 def service_password(service_id: str) -> Response[str]:
     membership = require_account(app, Permission.MANAGE_SERVICES)
-    return service_pages.change_password(visit(), membership, service_use_cases(), service_id)
+    return service_pages.change_password(visit(), membership, services_composition.services(), service_id)
 
 
 @app.get("/services/<service_id>/upgrade")
 def service_upgrade_form(service_id: str) -> Response[str]:
     membership = require_account(app, Permission.ORDERS)
-    return service_pages.upgrade_page(visit(), membership, service_use_cases(), service_id)
+    return service_pages.upgrade_page(visit(), membership, services_composition.services(), service_id)
 
 
 @app.post("/services/<service_id>/upgrade")
 def service_upgrade(service_id: str) -> Response[str]:
     membership = require_account(app, Permission.ORDERS)
-    return service_pages.upgrade(visit(), membership, service_use_cases(), service_id)
+    return service_pages.upgrade(visit(), membership, services_composition.services(), service_id)
 
 
 @app.get("/services/<service_id>/cancellation")
 def service_cancellation_form(service_id: str) -> Response[str]:
     membership = require_account(app, Permission.ORDERS)
-    return service_pages.cancellation_page(visit(), membership, service_use_cases(), service_id)
+    return service_pages.cancellation_page(visit(), membership, services_composition.services(), service_id)
 
 
 @app.post("/services/<service_id>/cancellation")
 def service_cancellation(service_id: str) -> Response[str]:
     membership = require_account(app, Permission.ORDERS)
-    return service_pages.request_cancellation(visit(), membership, service_use_cases(), service_id)
+    return service_pages.request_cancellation(visit(), membership, services_composition.services(), service_id)
 
 
 @app.post("/services/<service_id>/cancellation/withdraw")
 def service_cancellation_withdraw(service_id: str) -> Response[str]:
     membership = require_account(app, Permission.ORDERS)
-    return service_pages.withdraw_cancellation(visit(), membership, service_use_cases(), service_id)
+    return service_pages.withdraw_cancellation(visit(), membership, services_composition.services(), service_id)
 
 
 # --- payments: pay an invoice or several, a payment's page, the boleto, saved methods --------------------------------

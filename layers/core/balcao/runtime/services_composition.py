@@ -13,7 +13,6 @@ from functools import cache
 
 from balcao.adapters.clock import app_clock
 from balcao.adapters.dynamodb.catalog import DynamoCatalogStore
-from balcao.adapters.dynamodb.dashboard import DynamoOverviewReader
 from balcao.adapters.dynamodb.services import DynamoServiceStore
 from balcao.domain.provisioning import AccountStatus, ProvisionedAccount, ProvisioningError, ProvisioningRequest
 from balcao.domain.services import LiveSnapshot
@@ -21,7 +20,6 @@ from balcao.runtime import composition
 from balcao.runtime.invoices_composition import invoices
 from balcao.runtime.settings import load_settings
 from balcao.services.catalog import Catalog
-from balcao.services.dashboard import Dashboard
 from balcao.services.ports import Provisioner
 from balcao.services.provisioning import Provisioning
 from balcao.services.services import PanelStatus, Services
@@ -148,9 +146,3 @@ def provisioning() -> Provisioning:
     return Provisioning(
         store=service_store(), panel=panel(), clock=app_clock(), attempts=settings.provisioning_attempts
     )
-
-
-@cache
-def dashboard() -> Dashboard:
-    """The portal's overview (its reader is stateless: one per container)."""
-    return Dashboard(DynamoOverviewReader())
