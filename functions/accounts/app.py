@@ -34,6 +34,7 @@ from balcao.contracts.identity import (
     StaffAccountDetail,
     StaffAccountList,
     StaffAccountSummary,
+    StaffContactList,
     UserList,
     UserOut,
     Warning,
@@ -264,12 +265,21 @@ def staff_search(q: Annotated[str, Query(min_length=1, max_length=120)], limit: 
 
 @app.get("/api/staff/accounts/<account_id>", **access.staff(StaffRole.SUPPORT, StaffRole.FINANCE))
 def staff_account(account_id: AccountId) -> StaffAccountDetail:
-    service = composition.accounts()
-    return StaffAccountDetail(
-        account=AccountOut.of(service.profile(account_id)),
-        users=[UserOut.of(m) for m in service.users(account_id)],
-        contacts=[ContactOut.of(c) for c in service.contacts(account_id)],
-    )
+    """The profile with how many users and contacts the account has; the lists are the two routes below."""
+    account, counts = composition.accounts().staff_view(account_id)
+    return StaffAccountDetail(account=AccountOut.of(account), user_count=counts.users, contact_count=counts.contacts)
+
+
+@app.get("/api/staff/accounts/<account_id>/users", **access.staff(StaffRole.SUPPORT, StaffRole.FINANCE))
+def staff_account_users(account_id: AccountId, limit: Limit = 25, cursor: Cursor = None) -> UserList:
+    found, next_cursor = composition.accounts().users_page(account_id, limit, cursor)
+    return UserList(items=[UserOut.of(m) for m in found], next=next_cursor)
+
+
+@app.get("/api/staff/accounts/<account_id>/contacts", **access.staff(StaffRole.SUPPORT, StaffRole.FINANCE))
+def staff_account_contacts(account_id: AccountId, limit: Limit = 25, cursor: Cursor = None) -> StaffContactList:
+    found, next_cursor = composition.accounts().contacts_page(account_id, limit, cursor)
+    return StaffContactList(items=[ContactOut.of(c) for c in found], next=next_cursor)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -3,6 +3,7 @@ profile and contacts rules, users and invitations, privacy jobs, and the read bu
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -13,7 +14,15 @@ import pytest
 from balcao.adapters.cognito import RECORDED_REVOCATIONS
 from balcao.adapters.dynamodb import keys
 from balcao.adapters.dynamodb.identity import DynamoIdentityStore
-from balcao.adapters.dynamodb.models import AccountItem, AuditItem, EmailLogItem, ExportItem, LookupItem, UserItem
+from balcao.adapters.dynamodb.models import (
+    AccountItem,
+    AuditItem,
+    EmailLogItem,
+    ExportItem,
+    LookupItem,
+    SummaryItem,
+    UserItem,
+)
 from balcao.domain.totp import totp_code
 from devstack import mail
 from support.events import api_event, json_body
@@ -586,6 +595,7 @@ def test_unconfirmed_signups_are_removed_after_the_configured_days(aws, invoke, 
     assert invoke("identity_jobs", {"job": "unconfirmed_signups"})["counts"] == {"removed": 1}
     assert UserItem.count(keys.user_pk(created["user_id"])) == 0
     assert AccountItem.count(keys.account_pk(created["account_id"])) == 0
+    assert SummaryItem.count(keys.account_pk(created["account_id"]), SummaryItem.sk == keys.SUMMARY) == 0
     assert LookupItem.count(keys.login_lookup_pk("tina@example.com")) == 0
     assert "id_token" in login(invoke, "ugo@example.com")
 
@@ -616,6 +626,8 @@ def test_retention_deletes_old_log_entries_and_anonymises_closed_accounts_after_
     assert counts["accounts_anonymised"] == 1 and counts["audit_deleted"] >= 1
     account = AccountItem.get(keys.account_pk(ids["account_id"]), keys.PROFILE)
     assert account.status == "closed" and account.name == "anonymised" and account.company is None
+    summary = SummaryItem.get(keys.account_pk(ids["account_id"]), keys.SUMMARY)
+    assert (summary.users, summary.contacts) == (0, 0)  # every user and contact was removed
     assert AuditItem.count(keys.account_pk(ids["account_id"]), AuditItem.sk.startswith(keys.AUDIT_PREFIX)) == 0
     assert timedelta(days=1)  # the fiscal clock is the application clock (moved above), never the wall clock
 
@@ -690,3 +702,147 @@ def test_an_invitation_token_never_reaches_the_audit_log(aws, invoke, pipeline):
     entries = list(AuditItem.query(keys.account_pk(ids["account_id"]), AuditItem.sk.startswith(keys.AUDIT_PREFIX)))
     assert any(e.action == "POST /api/invitations/{token}/accept" for e in entries)
     assert all(token not in json.dumps(e.target) for e in entries)
+
+
+# --- staff: an account's detail, its users and its contacts ----------------------------------------------------------
+@pytest.fixture
+def staff_get(aws, invoke):
+    """A GET by a staff member of a role; each role's session is made at its first call (so warm it up before the
+    calls that are counted)."""
+    from support.identity import given_staff
+
+    sessions: dict[str, dict] = {}
+
+    def get(path: str, resource: str, role: str = "staff_support", query: dict | None = None) -> dict:
+        if role not in sessions:
+            sessions[role] = given_staff(role).claims
+        return invoke("accounts", api_event("GET", path, resource=resource, claims=sessions[role], query=query))
+
+    return get
+
+
+def add_contact(invoke, account_id: str, claims: dict, name: str) -> str:
+    added = post(
+        invoke,
+        "accounts",
+        f"/api/accounts/{account_id}/contacts",
+        {"name": name, "email": f"{name.lower()}@example.org", "departments": ["billing"]},
+        claims=claims,
+        resource="/api/accounts/{account_id}/contacts",
+    )
+    assert added["statusCode"] == 201, added["body"]
+    return json_body(added)["contact_id"]
+
+
+def joined(invoke, pipeline, account_id: str, owner: dict, email: str) -> dict:
+    """``email`` signs up, is invited to ``account_id`` and accepts; their ids."""
+    ids = signed_up(invoke, pipeline, email)
+    invited = post(
+        invoke,
+        "accounts",
+        f"/api/accounts/{account_id}/invitations",
+        {"email": email, "permissions": ["contacts"]},
+        claims=owner,
+        resource="/api/accounts/{account_id}/invitations",
+    )
+    assert invited["statusCode"] == 201, invited["body"]
+    pipeline.run()
+    token = re.search(r"/invitations/([\w-]+)", mail.sent_messages(to=email)[0]["text"]).group(1)
+    accepted = post(
+        invoke,
+        "accounts",
+        f"/api/invitations/{token}/accept",
+        claims=claims_of(login(invoke, email)),
+        resource="/api/invitations/{token}/accept",
+    )
+    assert accepted["statusCode"] == 200, accepted["body"]
+    return ids
+
+
+def test_the_staff_account_detail_answers_the_profile_and_the_counts_in_two_reads(
+    aws, staff_get, invoke, pipeline, ddb_calls
+):
+    # Given an account with its owner, a member who joined, and two contacts of which one was removed
+    ids = signed_up(invoke, pipeline, "bela.prado@example.com", name="Bela Prado")
+    account = ids["account_id"]
+    owner = claims_of(login(invoke, "bela.prado@example.com"))
+    member = joined(invoke, pipeline, account, owner, "caio.lima@example.com")
+    add_contact(invoke, account, owner, "Financeiro")
+    removed = add_contact(invoke, account, owner, "Compras")
+    contact_path = "/api/accounts/{account_id}/contacts/{contact_id}"
+    deleted = invoke(
+        "accounts",
+        api_event("DELETE", f"/api/accounts/{account}/contacts/{removed}", resource=contact_path, claims=owner),
+    )
+    assert deleted["statusCode"] == 204
+    staff_get(f"/api/staff/accounts/{account}", "/api/staff/accounts/{account_id}")  # warm the settings
+    # When support reads the account
+    with ddb_calls() as calls:
+        response = staff_get(f"/api/staff/accounts/{account}", "/api/staff/accounts/{account_id}")
+    # Then it answers the profile and how many users and contacts it has (the lists have their own routes)
+    assert response["statusCode"] == 200, response["body"]
+    detail = json_body(response)
+    assert detail["account"]["account_id"] == account and detail["account"]["name"] == "Bela Prado"
+    assert (detail["user_count"], detail["contact_count"]) == (2, 1)
+    assert "users" not in detail and "contacts" not in detail
+    # And it costs the staff session and one read of the profile with the counts
+    assert calls.total <= 2 and calls.scans == 0, calls
+    # When the member leaves, then the count follows
+    users = "/api/accounts/{account_id}/users/{user_id}"
+    left = invoke(
+        "accounts",
+        api_event(
+            "DELETE",
+            f"/api/accounts/{account}/users/{member['user_id']}",
+            resource=users,
+            claims=claims_of(login(invoke, "caio.lima@example.com")),
+        ),
+    )
+    assert left["statusCode"] == 204
+    detail = json_body(staff_get(f"/api/staff/accounts/{account}", "/api/staff/accounts/{account_id}"))
+    assert (detail["user_count"], detail["contact_count"]) == (1, 1)
+    # And an unknown account is a 404
+    unknown = staff_get("/api/staff/accounts/01HZZZZZZZZZZZZZZZZZZZZZZZ", "/api/staff/accounts/{account_id}")
+    assert unknown["statusCode"] == 404
+
+
+def test_staff_list_an_accounts_users_and_contacts_a_page_at_a_time(aws, staff_get, invoke, pipeline, ddb_calls):
+    # Given an account with two users and three contacts
+    ids = signed_up(invoke, pipeline, "davi.costa@example.com", name="Davi Costa")
+    account = ids["account_id"]
+    owner = claims_of(login(invoke, "davi.costa@example.com"))
+    joined(invoke, pipeline, account, owner, "edna.reis@example.com")
+    for name in ("Ana", "Bia", "Cid"):
+        add_contact(invoke, account, owner, name)
+    other = "01HZZZZZZZZZZZZZZZZZZZZZZZ"
+    contacts, resource = f"/api/staff/accounts/{account}/contacts", "/api/staff/accounts/{account_id}/contacts"
+    staff_get(contacts, resource), staff_get(contacts, resource, "staff_finance")  # warm the settings
+    # When finance lists the contacts two at a time
+    with ddb_calls() as calls:
+        first = staff_get(contacts, resource, "staff_finance", {"limit": "2"})
+    # Then the first page holds two, with a cursor, in the staff session and one Query
+    assert first["statusCode"] == 200, first["body"]
+    page = json_body(first)
+    assert len(page["items"]) == 2 and page["next"] and calls.total <= 2 and calls.scans == 0, calls
+    with ddb_calls() as calls:
+        second = json_body(staff_get(contacts, resource, "staff_finance", {"limit": "2", "cursor": page["next"]}))
+    assert sorted(c["name"] for c in page["items"] + second["items"]) == ["Ana", "Bia", "Cid"]
+    assert second["next"] is None
+    assert calls.total <= 2, calls
+    # When support lists the users, then the owner and the member are there, in the same budget
+    users, users_resource = f"/api/staff/accounts/{account}/users", "/api/staff/accounts/{account_id}/users"
+    with ddb_calls() as calls:
+        listed = staff_get(users, users_resource)
+    assert listed["statusCode"] == 200 and calls.total <= 2 and calls.scans == 0, calls
+    assert sorted(u["email"] for u in json_body(listed)["items"]) == ["davi.costa@example.com", "edna.reis@example.com"]
+    assert {u["role"] for u in json_body(listed)["items"]} == {"owner", "member"}
+    # And a cursor of another account's partition is refused
+    forged = {"pk": {"S": keys.account_pk(other)}, "sk": {"S": keys.contact_sk("0")}}
+    forged = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode()
+    refused = staff_get(contacts, resource, query={"cursor": forged})
+    assert refused["statusCode"] == 422
+    # And so is a cursor of the contacts given to the users' list
+    assert staff_get(users, users_resource, query={"cursor": page["next"]})["statusCode"] == 422
+    # And a customer is refused
+    customer = invoke("accounts", api_event("GET", users, resource=users_resource, claims=owner))
+    assert customer["statusCode"] == 403

@@ -426,6 +426,14 @@ class StaffAccountList(Contract):
 
 
 class StaffAccountDetail(Contract):
+    """An account for staff: its profile and how many users and contacts it has (the lists: ``…/users`` and
+    ``…/contacts``, a page at a time)."""
+
     account: AccountOut
-    users: list[UserOut]
-    contacts: list[ContactOut]
+    user_count: int
+    contact_count: int
+
+
+class StaffContactList(Contract):
+    items: list[ContactOut]
+    next: str | None = None

@@ -178,6 +178,14 @@ class Invitation:
 
 
 @dataclass(frozen=True, slots=True)
+class PeopleCounts:
+    """How many users (memberships) and contacts an account has."""
+
+    users: int
+    contacts: int
+
+
+@dataclass(frozen=True, slots=True)
 class InvitationOffer:
     """What the accept page shows a signed-in visitor: the invitation, the account's name, who invites (their name)
     and, for a technical delegate, the service; and the visitor's own login email (only that email may accept)."""

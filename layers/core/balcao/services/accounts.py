@@ -24,6 +24,7 @@ from balcao.domain.accounts import (
     InvitationStatus,
     LastOwnerError,
     Membership,
+    PeopleCounts,
     Permission,
     Role,
 )
@@ -44,11 +45,17 @@ LANGUAGES = ("pt-BR", "es", "en")
 class AccountStore(Protocol):
     def account(self, account_id: str) -> AccountProfile | None: ...
 
+    def account_with_counts(self, account_id: str) -> tuple[AccountProfile | None, PeopleCounts]:
+        """The profile with how many users and contacts the account has, in one read."""
+        ...
+
     def save_account(self, before: AccountProfile, after: AccountProfile, events: Sequence[DomainEvent]) -> None: ...
 
     def membership(self, account_id: str, user_id: str) -> Membership | None: ...
 
     def members(self, account_id: str) -> list[Membership]: ...
+
+    def members_page(self, account_id: str, limit: int, cursor: str | None) -> tuple[list[Membership], str | None]: ...
 
     def people(self, account_id: str) -> tuple[list[Membership], list[Invitation]]: ...
 
@@ -62,7 +69,11 @@ class AccountStore(Protocol):
 
     def contacts(self, account_id: str) -> list[Contact]: ...
 
+    def contacts_page(self, account_id: str, limit: int, cursor: str | None) -> tuple[list[Contact], str | None]: ...
+
     def contact(self, account_id: str, contact_id: str) -> Contact | None: ...
+
+    def add_contact(self, contact: Contact) -> None: ...
 
     def save_contact(self, contact: Contact) -> None: ...
 
@@ -239,6 +250,9 @@ class Accounts:
     def contacts(self, account_id: str) -> list[Contact]:
         return self.store.contacts(account_id)
 
+    def contacts_page(self, account_id: str, limit: int, cursor: str | None) -> tuple[list[Contact], str | None]:
+        return self.store.contacts_page(account_id, limit, cursor)
+
     def contact(self, account_id: str, contact_id: str) -> Contact:
         found = self.store.contact(account_id, contact_id)
         if found is None:
@@ -265,7 +279,7 @@ class Accounts:
             phone=normalise_phone(phone, account.address.country if account.address else "BR") if phone else None,
             language=self._language(language),
         )
-        self.store.save_contact(contact)
+        self.store.add_contact(contact)
         return contact
 
     def update_contact(self, account_id: str, contact_id: str, changes: Mapping[str, Any]) -> Contact:
@@ -312,6 +326,9 @@ class Accounts:
     # --- users ----------------------------------------------------------------------------------------------
     def users(self, account_id: str) -> list[Membership]:
         return self.store.members(account_id)
+
+    def users_page(self, account_id: str, limit: int, cursor: str | None) -> tuple[list[Membership], str | None]:
+        return self.store.members_page(account_id, limit, cursor)
 
     def change_permissions(self, account_id: str, user_id: str, permissions: Sequence[str]) -> Membership:
         member = self.store.membership(account_id, user_id)
@@ -449,7 +466,14 @@ class Accounts:
         self.store.request_export(account_id, export_id, user_id, self.clock.now())
         return export_id
 
-    # --- staff search -------------------------------------------------------------------------------------
+    # --- staff -------------------------------------------------------------------------------------------------
+    def staff_view(self, account_id: str) -> tuple[AccountProfile, PeopleCounts]:
+        """An account's profile with how many users and contacts it has (the lists are read a page at a time)."""
+        account, counts = self.store.account_with_counts(account_id)
+        if account is None:
+            raise NotFoundError()
+        return account, counts
+
     def search(self, query: str, limit: int = 25) -> list[AccountProfile]:
         """An exact email, an exact tax id, or a folded name prefix (≥ 2 characters); never a substring."""
         text = query.strip()

@@ -6,8 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from pynamodb.exceptions import PutError
+from pynamodb.expressions.update import Action
+
 from balcao.adapters.dynamodb import keys
-from balcao.adapters.dynamodb.cursors import TABLE_KEY, encode_cursor, start_key
+from balcao.adapters.dynamodb.cursors import TABLE_KEY, encode_cursor, invalid_cursor, start_key
 from balcao.adapters.dynamodb.models import (
     AccountItem,
     AuditItem,
@@ -17,6 +20,7 @@ from balcao.adapters.dynamodb.models import (
     InvitationItem,
     LookupItem,
     MemberItem,
+    SummaryItem,
 )
 from balcao.adapters.dynamodb.notifications import contact_from_item
 from balcao.adapters.dynamodb.transaction import Transaction
@@ -27,6 +31,7 @@ from balcao.domain.accounts import (
     Invitation,
     InvitationStatus,
     Membership,
+    PeopleCounts,
     Permission,
     Role,
 )
@@ -187,6 +192,40 @@ def audit_from_item(item: AuditItem) -> AuditEntry:
     )
 
 
+def summary_key(account_id: str) -> SummaryItem:
+    return SummaryItem(pk=keys.account_pk(account_id), sk=keys.SUMMARY)
+
+
+def _summary_actions(account_id: str) -> list[Action]:
+    """What every write of the ``SUMMARY`` sets: its kind and its place at the head of the invoice list (GSI1)."""
+    return [
+        SummaryItem.entity.set(SummaryItem),
+        SummaryItem.gsi1pk.set(keys.gsi1_invoices_pk(account_id)),
+        SummaryItem.gsi1sk.set(keys.SUMMARY),
+    ]
+
+
+def count_people(transaction: Transaction, account_id: str, *, users: int = 0, contacts: int = 0) -> None:
+    """Move the account's ``SUMMARY`` counts of users and contacts in the transaction of the change they count (both
+    attributes exist from the account's first counted change on)."""
+    counts = [SummaryItem.users.add(users), SummaryItem.contacts.add(contacts)]
+    transaction.update(summary_key(account_id), actions=[*_summary_actions(account_id), *counts])
+
+
+def no_people(transaction: Transaction, account_id: str) -> None:
+    """The ``SUMMARY`` counts no users and no contacts (every one of them is deleted in this transaction)."""
+    counts = [SummaryItem.users.set(0), SummaryItem.contacts.set(0)]
+    transaction.update(summary_key(account_id), actions=[*_summary_actions(account_id), *counts])
+
+
+def _page_start(cursor: str | None, account_id: str, prefix: str) -> dict[str, Any] | None:
+    """The start key of a page of ``prefix`` items under the account, refused unless it is one of them."""
+    key = start_key(cursor, {"pk": keys.account_pk(account_id)}, TABLE_KEY)
+    if key is not None and not key["sk"]["S"].startswith(prefix):
+        raise invalid_cursor()
+    return key
+
+
 # --- the store -----------------------------------------------------------------------------------------------------
 class DynamoAccountStore:
     def account(self, account_id: str) -> AccountProfile | None:
@@ -205,11 +244,24 @@ class DynamoAccountStore:
         }
         return [found[a] for a in wanted if a in found]
 
+    def account_with_counts(self, account_id: str) -> tuple[AccountProfile | None, PeopleCounts]:
+        """The profile and the ``SUMMARY``'s counts of users and contacts, in one BatchGet."""
+        pk = keys.account_pk(account_id)
+        account: AccountProfile | None = None
+        counts = PeopleCounts(users=0, contacts=0)
+        for item in BalcaoItem.batch_get([(pk, keys.PROFILE), (pk, keys.SUMMARY)]):
+            if isinstance(item, AccountItem):
+                account = account_from_item(item)
+            elif isinstance(item, SummaryItem):
+                counts = PeopleCounts(users=int(item.users or 0), contacts=int(item.contacts or 0))
+        return account, counts
+
     def add_account(self, account: AccountProfile, owner: Membership) -> None:
         """Another account for an existing login (one login, several contracts)."""
         transaction = Transaction()
         transaction.save(account_item(account), condition=AccountItem.pk.does_not_exist())
         transaction.save(member_item(owner, account.created_at), condition=MemberItem.pk.does_not_exist())
+        count_people(transaction, account.account_id, users=1)
         transaction.commit()
 
     def save_account(self, before: AccountProfile, after: AccountProfile, events: Sequence[DomainEvent]) -> None:
@@ -266,6 +318,18 @@ class DynamoAccountStore:
             for i in MemberItem.query(keys.account_pk(account_id), MemberItem.sk.startswith(keys.MEMBER_PREFIX))
         ]
 
+    def members_page(self, account_id: str, limit: int, cursor: str | None) -> tuple[list[Membership], str | None]:
+        """One Query of ``MEMBER#`` items, ``limit`` of them from the cursor on."""
+        results = MemberItem.query(
+            keys.account_pk(account_id),
+            MemberItem.sk.startswith(keys.MEMBER_PREFIX),
+            limit=limit,
+            page_size=limit,
+            last_evaluated_key=_page_start(cursor, account_id, keys.MEMBER_PREFIX),
+        )
+        found = [membership_from_item(i) for i in results]
+        return found, encode_cursor(results.last_evaluated_key)
+
     def memberships_of(self, user_id: str) -> list[Membership]:
         return [
             membership_from_item(i)
@@ -280,9 +344,13 @@ class DynamoAccountStore:
         member_item(membership, item.joined_at).save(condition=MemberItem.pk.exists())
 
     def remove_membership(self, account_id: str, user_id: str) -> None:
-        MemberItem(pk=keys.account_pk(account_id), sk=keys.member_sk(user_id)).delete(
-            condition=MemberItem.role != Role.OWNER.value
+        transaction = Transaction()
+        transaction.delete(
+            MemberItem(pk=keys.account_pk(account_id), sk=keys.member_sk(user_id)),
+            condition=MemberItem.pk.exists() & (MemberItem.role != Role.OWNER.value),
         )
+        count_people(transaction, account_id, users=-1)
+        transaction.commit()
 
     def transfer_ownership(self, account: AccountProfile, old_owner: Membership, new_owner: Membership) -> None:
         current = AccountItem.get(keys.account_pk(account.account_id), keys.PROFILE)
@@ -312,17 +380,48 @@ class DynamoAccountStore:
             for i in ContactItem.query(keys.account_pk(account_id), ContactItem.sk.startswith(keys.CONTACT_PREFIX))
         ]
 
+    def contacts_page(self, account_id: str, limit: int, cursor: str | None) -> tuple[list[Contact], str | None]:
+        """One Query of ``CONTACT#`` items, ``limit`` of them from the cursor on."""
+        results = ContactItem.query(
+            keys.account_pk(account_id),
+            ContactItem.sk.startswith(keys.CONTACT_PREFIX),
+            limit=limit,
+            page_size=limit,
+            last_evaluated_key=_page_start(cursor, account_id, keys.CONTACT_PREFIX),
+        )
+        found = [contact_from_item(i) for i in results]
+        return found, encode_cursor(results.last_evaluated_key)
+
     def contact(self, account_id: str, contact_id: str) -> Contact | None:
         try:
             return contact_from_item(ContactItem.get(keys.account_pk(account_id), keys.contact_sk(contact_id)))
         except ContactItem.DoesNotExist:
             return None
 
+    def add_contact(self, contact: Contact) -> None:
+        transaction = Transaction()
+        transaction.save(contact_item(contact), condition=ContactItem.pk.does_not_exist())
+        count_people(transaction, contact.account_id, contacts=1)
+        transaction.commit()
+
     def save_contact(self, contact: Contact) -> None:
-        contact_item(contact).save()
+        """A change of an existing contact (404 once it was removed: a removed contact is not written back)."""
+        try:
+            contact_item(contact).save(condition=ContactItem.pk.exists())
+        except PutError as failure:
+            if failure.cause_response_code == "ConditionalCheckFailedException":
+                raise NotFoundError() from failure
+            raise
 
     def delete_contact(self, account_id: str, contact_id: str) -> None:
-        ContactItem(pk=keys.account_pk(account_id), sk=keys.contact_sk(contact_id)).delete()
+        transaction = Transaction()
+        transaction.delete(
+            ContactItem(pk=keys.account_pk(account_id), sk=keys.contact_sk(contact_id)),
+            condition=ContactItem.pk.exists(),
+            error=NotFoundError(),
+        )
+        count_people(transaction, account_id, contacts=-1)
+        transaction.commit()
 
     # --- invitations ----------------------------------------------------------------------------------------
     def invitations(self, account_id: str) -> list[Invitation]:
@@ -393,6 +492,7 @@ class DynamoAccountStore:
             error=NotFoundError(),
         )
         transaction.save(member_item(membership, now), condition=MemberItem.pk.does_not_exist())
+        count_people(transaction, invitation.account_id, users=1)
         transaction.delete(
             LookupItem(pk=keys.invite_lookup_pk(token), sk=keys.LOOKUP),
             condition=LookupItem.pk.exists(),

@@ -11,6 +11,7 @@ from balcao.adapters.dynamodb import keys
 from balcao.adapters.dynamodb.accounts import (
     DynamoAccountStore,
     account_item,
+    count_people,
     invitation_from_item,
     member_item,
     membership_from_item,
@@ -177,6 +178,7 @@ class DynamoIdentityStore(DynamoAccountStore):
         transaction.save(item, condition=UserItem.pk.does_not_exist())
         transaction.save(account_item(account), condition=AccountItem.pk.does_not_exist())
         transaction.save(member_item(owner, user.created_at), condition=MemberItem.pk.does_not_exist())
+        count_people(transaction, account.account_id, users=1)
         transaction.save(self._code_item(code))
         for event in events:
             transaction.emit(event)

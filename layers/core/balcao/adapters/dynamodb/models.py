@@ -501,7 +501,8 @@ class CreditBalanceItem(BalcaoItem, discriminator="CreditBalance"):
 
 class SummaryItem(BalcaoItem, discriminator="Summary"):
     """``ACCOUNT#{id}`` / ``SUMMARY``: counts of invoices per status and the amount due per currency, changed in the
-    same transactions as the invoices; GSI1 ``INVOICES#{account}`` / ``SUMMARY`` heads the invoice list."""
+    same transactions as the invoices; the account's users and contacts, changed in the transactions that add or
+    remove them; GSI1 ``INVOICES#{account}`` / ``SUMMARY`` heads the invoice list."""
 
     invoices_issued = NumberAttribute(null=True)
     invoices_payment_pending = NumberAttribute(null=True)
@@ -511,6 +512,8 @@ class SummaryItem(BalcaoItem, discriminator="Summary"):
     invoices_refunded = NumberAttribute(null=True)
     due_brl = NumberAttribute(null=True)
     due_eur = NumberAttribute(null=True)
+    users = NumberAttribute(null=True)  # memberships (owner, members, technical delegates)
+    contacts = NumberAttribute(null=True)
 
 
 class SequenceItem(BalcaoItem, discriminator="Sequence"):

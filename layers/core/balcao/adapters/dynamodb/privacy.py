@@ -11,6 +11,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 
 from balcao.adapters.dynamodb import keys
+from balcao.adapters.dynamodb.accounts import no_people, summary_key
 from balcao.adapters.dynamodb.models import (
     AccountItem,
     AuditItem,
@@ -145,6 +146,7 @@ class DynamoPrivacyStore:
             if isinstance(member, MemberItem) and member.role == Role.OWNER.value:
                 transaction.delete(member)
                 transaction.delete(AccountItem(pk=keys.account_pk(member.account_id), sk=keys.PROFILE))
+                transaction.delete(summary_key(member.account_id))
         transaction.commit()
 
     # --- retention ---------------------------------------------------------------------------------------------
@@ -208,4 +210,5 @@ class DynamoPrivacyStore:
             transaction.delete(invitation)
         for member in MemberItem.query(keys.account_pk(account_id), MemberItem.sk.startswith(keys.MEMBER_PREFIX)):
             transaction.delete(member)
+        no_people(transaction, account_id)
         transaction.commit()
