@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,10 @@ PARTS = {
     "renewal": "bench.renewal",
     "stack": "bench.stack_runs",
 }
+# The run's plan: stages one after the other; within a stage, lanes side by side (each part a single-threaded
+# interpreter, so on two cores each lane has one); within a lane, parts in order. The devstack part runs alone: its
+# stack and its load generator need every core.
+STAGES = [[["cold", "inprocess"], ["renewal"]], [["stack"]]]
 NOTES = Path(__file__).with_name("notes.md")
 
 
@@ -47,6 +52,12 @@ def run_part(name: str, module: str, environment: dict[str, str], log_dir: Path)
             return {}, f"part {name} exited with status {status}; see {log.relative_to(ROOT)}"
         loaded: dict[str, Any] = json.loads(result.read_text())
         return loaded, None
+
+
+def lanes_of(chosen: list[str]) -> list[list[list[str]]]:
+    """The stages and lanes of ``STAGES`` holding the chosen parts (empty lanes and stages dropped)."""
+    stages = [[[p for p in lane if p in chosen] for lane in stage] for stage in STAGES]
+    return [[lane for lane in stage if lane] for stage in stages if any(stage)]
 
 
 def _caveat(smoke: bool, load_average: str) -> str:
@@ -98,13 +109,24 @@ def main(argv: list[str]) -> int:
     progress(f"{'smoke run' if smoke else 'full run'}: parts {', '.join(chosen)}")
     results: dict[str, Any] = {}
     problems = []
-    for index, name in enumerate(chosen, 1):
-        progress(f"part {index} of {len(chosen)}: {name}")
-        figures, problem = run_part(name, PARTS[name], environment, out_dir)
-        results.update(figures)
-        if problem:
-            problems.append(problem)
-            progress(problem)
+
+    def lane(parts: list[str]) -> list[tuple[dict[str, Any], str | None]]:
+        outcomes = []
+        for name in parts:
+            progress(f"part {name} starting")
+            outcomes.append(run_part(name, PARTS[name], environment, out_dir))
+        return outcomes
+
+    for stage in lanes_of(chosen):
+        if len(stage) > 1:
+            progress(f"side by side: {' | '.join(', '.join(parts) for parts in stage)}")
+        with ThreadPoolExecutor(max_workers=len(stage)) as pool:
+            for outcomes in pool.map(lane, stage):
+                for figures, problem in outcomes:
+                    results.update(figures)
+                    if problem:
+                        problems.append(problem)
+                        progress(problem)
 
     from bench import report
 
@@ -118,6 +140,7 @@ def main(argv: list[str]) -> int:
         "seconds": time.monotonic() - began,
         "smoke": smoke,
         "parts": chosen,
+        "lanes": lanes_of(chosen),
         "caveat": _caveat(smoke, load_average),
         "problems": problems,
     }

@@ -45,7 +45,7 @@ class Sizes:
     def from_environment(cls) -> Sizes:
         if os.environ.get("BENCH_SMOKE") == "1":
             return cls(True, 1, 5, 2, 70, 3, 3.0, 2)
-        return cls(False, RUNS, 1000, 50, 10_000, 50, 60.0, 100)
+        return cls(False, RUNS, 1000, 20, 10_000, 50, 60.0, 100)
 
 
 def progress(message: str) -> None:

@@ -434,8 +434,14 @@ def markdown(results: dict[str, Any], sections: dict[str, list[Line]], meta: dic
         f"- run: {meta['started']} on {meta['machine']}, Python {meta['python']}, {meta['cpus']} CPUs, "
         f"load average at start {meta['load_average']}; whole run {meta['seconds']:.0f} s",
         f"- {meta['caveat']}",
-        "",
     ]
+    if meta.get("lanes"):
+        plan = " → ".join(" ∥ ".join(" then ".join(lane) for lane in stage) for stage in meta["lanes"])
+        out.append(
+            f"- parts: {plan} (∥: side by side, each in its own single-threaded interpreter; the devstack part ran "
+            "alone)"
+        )
+    out.append("")
     failing = failures(sections)
     out += [
         f"**{len(failing)} figure(s) over budget**" if failing else "**Every measured figure is within budget.**",
