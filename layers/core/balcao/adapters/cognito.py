@@ -14,8 +14,6 @@ import hmac
 from collections.abc import Callable
 from typing import Any
 
-import boto3
-
 from balcao.domain.errors import InvalidCredentialsError, UnauthenticatedError
 from balcao.services.auth import IssuedTokens
 
@@ -53,6 +51,8 @@ class CognitoIdentityProvider:
     @property
     def client(self) -> Any:
         if self._client is None:
+            import boto3
+
             self._client = boto3.client("cognito-idp")
         return self._client
 

@@ -7,8 +7,6 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import boto3
-
 from balcao.domain.events import SOURCE, DomainEvent
 
 PUT_EVENTS_LIMIT = 10
@@ -22,6 +20,8 @@ class EventBridgePublisher:
     @property
     def client(self) -> Any:
         if self._client is None:
+            import boto3
+
             self._client = boto3.client("events")
         return self._client
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
-
 from balcao.domain.email import Attachment
 
 DOWNLOAD_SECONDS = 300
@@ -23,6 +21,7 @@ class S3Documents:
     @property
     def client(self) -> Any:
         if self._client is None:
+            import boto3
             from botocore.config import Config
 
             self._client = boto3.client("s3", config=Config(signature_version="s3v4"))

@@ -10,8 +10,6 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-import boto3
-
 from balcao.domain.email import OutgoingEmail
 
 
@@ -43,6 +41,8 @@ class SesMailer:
     @property
     def client(self) -> Any:
         if self._client is None:
+            import boto3
+
             self._client = boto3.client("sesv2")
         return self._client
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-
 IN_PROGRESS = "INPROGRESS"
 COMPLETED = "COMPLETED"
 
@@ -29,6 +27,8 @@ class DynamoIdempotencyRecords:
     @property
     def client(self) -> Any:
         if self._client is None:
+            import boto3
+
             self._client = boto3.client("dynamodb")
         return self._client
 

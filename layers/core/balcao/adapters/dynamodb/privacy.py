@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
-
-from boto3.dynamodb.types import TypeDeserializer
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from balcao.adapters.dynamodb import keys
 from balcao.adapters.dynamodb.accounts import no_people, summary_key
@@ -32,7 +31,18 @@ from balcao.domain.events import DomainEvent
 from balcao.domain.identity import CodePurpose
 from balcao.services.privacy import ExportRequest
 
-_deserializer = TypeDeserializer()
+if TYPE_CHECKING:
+    from boto3.dynamodb.types import TypeDeserializer
+
+
+@cache
+def _deserializer() -> TypeDeserializer:
+    """boto3's item deserializer, imported when an export first needs it (boto3 is not needed by most requests)."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    return TypeDeserializer()
+
+
 ANONYMISED = "anonymised"
 # Months before the first run whose log buckets may still hold entries (the retention checkpoint starts here).
 RETENTION_START = "2020-01"
@@ -81,7 +91,7 @@ class DynamoPrivacyStore:
         while True:
             page = connection.query(partition, exclusive_start_key=last_key)
             for raw in page.get("Items", []):
-                item = {k: _deserializer.deserialize(v) for k, v in raw.items() if k not in hidden}
+                item = {k: _deserializer().deserialize(v) for k, v in raw.items() if k not in hidden}
                 if str(item.get("entity")) in ("Outbox",):
                     continue
                 found.append(_plain(item))
