@@ -13,18 +13,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from balcao.domain.events import DomainEvent
 from balcao.runtime.dunning_composition import dunning
 from balcao.runtime.observability import logger, metrics
+from balcao.runtime.queues import QueueMessage, process_batch
 
-processor = BatchProcessor(event_type=EventType.SQS)
 
-
-def handle_record(record: SQSRecord) -> None:
+def handle_record(record: QueueMessage) -> None:
     envelope: dict[str, Any] = json.loads(record.body)
     event = DomainEvent.from_json(envelope["detail"])
     invoice_id = event.data.get("invoice_id")
@@ -46,7 +43,7 @@ JOBS = {"reconcile_dunning": reconcile}
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
     if "Records" in event:
-        return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)
+        return process_batch(event, handle_record)
     name = str(event["job"])
     counts = JOBS[name]()
     logger.info("job finished", extra={"job": name, "counts": counts})

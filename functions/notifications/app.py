@@ -9,9 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from balcao.adapters.clock import app_clock
@@ -21,13 +18,13 @@ from balcao.adapters.s3 import S3Documents
 from balcao.adapters.ses import SesMailer
 from balcao.domain.events import DomainEvent
 from balcao.runtime.observability import logger, metrics
+from balcao.runtime.queues import BatchResponse, QueueMessage, process_batch
 from balcao.runtime.settings import load_settings
 from balcao.services.company_settings import load_company_settings
 from balcao.services.notifications import Site, deliver
 from balcao.services.ports import Mailer
 from balcao.web.emails import JinjaEmailRenderer
 
-processor = BatchProcessor(event_type=EventType.SQS)
 clock = app_clock()
 directory = DynamoAccountDirectory()
 ledger = DynamoDeliveryLedger(clock)
@@ -63,7 +60,7 @@ def site() -> Site:
     )
 
 
-def handle_record(record: SQSRecord) -> None:
+def handle_record(record: QueueMessage) -> None:
     envelope: dict[str, Any] = json.loads(record.body)
     event = DomainEvent.from_json(envelope["detail"])
     report = deliver(
@@ -84,5 +81,5 @@ def handle_record(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
+    return process_batch(event, handle_record)

@@ -12,19 +12,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from balcao.domain.events import DomainEvent
 from balcao.runtime.observability import logger, metrics
+from balcao.runtime.queues import BatchResponse, QueueMessage, process_batch
 from balcao.runtime.services_composition import provisioning
 
-processor = BatchProcessor(event_type=EventType.SQS)
 
-
-def handle_record(record: SQSRecord) -> None:
+def handle_record(record: QueueMessage) -> None:
     envelope: dict[str, Any] = json.loads(record.body)
     event = DomainEvent.from_json(envelope["detail"])
     request_id = event.data.get("request_id")
@@ -41,5 +37,5 @@ def handle_record(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
+    return process_batch(event, handle_record)

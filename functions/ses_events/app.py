@@ -6,17 +6,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from balcao.adapters.clock import app_clock
 from balcao.adapters.dynamodb.notifications import DynamoFeedbackStore
 from balcao.runtime.observability import logger
+from balcao.runtime.queues import BatchResponse, QueueMessage, process_batch
 from balcao.services.email_feedback import Feedback, FeedbackKind, apply_feedback
 
-processor = BatchProcessor(event_type=EventType.SQS)
 store = DynamoFeedbackStore(app_clock())
 KINDS = {"Delivery": FeedbackKind.DELIVERY, "Bounce": FeedbackKind.BOUNCE, "Complaint": FeedbackKind.COMPLAINT}
 
@@ -38,7 +35,7 @@ def feedback_from(detail: dict[str, Any]) -> Feedback | None:
     return Feedback(message_id, kind, False, tuple(detail.get("delivery", {}).get("recipients", [])))
 
 
-def handle_record(record: SQSRecord) -> None:
+def handle_record(record: QueueMessage) -> None:
     detail = json.loads(record.body).get("detail", {})
     feedback = feedback_from(detail)
     if feedback is not None and not apply_feedback(feedback, store):
@@ -46,5 +43,5 @@ def handle_record(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
+    return process_batch(event, handle_record)

@@ -11,21 +11,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from balcao.adapters.attachments import S3AttachmentFiles
 from balcao.domain.tickets import ScanStatus
 from balcao.runtime.observability import logger, metrics
+from balcao.runtime.queues import QueueMessage, process_batch
 from balcao.runtime.settings import load_settings
 from balcao.runtime.tickets_composition import tickets
 
-processor = BatchProcessor(event_type=EventType.SQS)
 SCAN_RESULTS = {"NO_THREATS_FOUND": ScanStatus.CLEAN, "THREATS_FOUND": ScanStatus.INFECTED}
 
 
-def record_scan_result(record: SQSRecord) -> None:
+def record_scan_result(record: QueueMessage) -> None:
     """One GuardDuty "Object Scan Result": results other than clean/infected (unsupported, failed…) change
     nothing; objects outside the attachments are ignored."""
     detail = json.loads(record.body)["detail"]
@@ -46,11 +44,7 @@ def record_scan_result(record: SQSRecord) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:
-        return dict(
-            process_partial_response(
-                event=event, record_handler=record_scan_result, processor=processor, context=context
-            )
-        )
+        return dict(process_batch(event, record_scan_result))
     name = str(event["job"])
     if name != "ticket_autoclose":
         raise ValueError(f"unknown job {name}")

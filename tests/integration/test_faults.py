@@ -28,6 +28,7 @@ from balcao.adapters.dynamodb.models import (
 )
 from balcao.adapters.dynamodb.transaction import Transaction
 from balcao.domain.events import new_event
+from balcao.runtime.queues import QueueMessage
 from devstack import mail
 from devstack.template import load_function_module
 from support.billing import given_service
@@ -475,7 +476,7 @@ def test_an_invocation_crashing_after_the_first_record_redelivers_the_batch_with
     def crashing(event, context):
         if not crashes and len(event["Records"]) > 1:
             crashes.append(len(event["Records"]))
-            module.handle_record(module.SQSRecord(event["Records"][0]))
+            module.handle_record(QueueMessage.of(event["Records"][0]))
             raise MemoryError("the container died mid-batch")
         return original(event, context)
 
