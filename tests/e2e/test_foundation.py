@@ -109,3 +109,16 @@ def test_the_self_check_workflow_runs_our_task_and_its_3_day_wait_follows_the_cl
     described = sfn.describe_execution(executionArn=execution["executionArn"])
     assert described["status"] == "SUCCEEDED", described
     assert json.loads(described["output"])["after"]["handler"] == "health.self_check"
+
+
+def test_a_dev_route_whose_settle_gives_up_answers_504_at_once(devstack, client, monkeypatch):
+    # Given a devstack whose settle() gives up at once, as it does after 60 s with more work than that to do
+    from devstack import pumps
+
+    monkeypatch.setattr(devstack, "settle", lambda timeout_seconds=60.0: pumps.settle(devstack.pumps, 0.0))
+    # When a dev route that settles is called (a job run, a clock move, a payment or /_dev/settle itself)
+    response = client.http.post(client.url("/_dev/settle"), timeout=10)
+    # Then it answers 504 with what was still busy, rather than leaving the caller waiting on an open connection
+    assert response.status_code == 504
+    assert response.json()["error"]["message"].startswith("TimeoutError: the devstack did not settle")
+    assert client.get("/health").status_code == 200

@@ -3,7 +3,8 @@
 It serves every route of every function as a real REST v1 proxy event, emulates the Cognito authorizer against
 moto's JWKS (RS256, issuer, audience, ``token_use``, expiry), renders the template's ``GatewayResponses`` for what
 the gateway itself answers (no or bad token → 401, unknown route → 404, a crashed function → 502), honours
-``BinaryMediaTypes`` and the 10 MB payload limit, and gives the ``/_dev`` routes to the devstack.
+``BinaryMediaTypes`` and the 10 MB payload limit, and gives the ``/_dev`` routes to the devstack (a failing one
+answers 500, or 504 when ``settle()`` gave up, with the error's message).
 """
 
 from __future__ import annotations
@@ -98,7 +99,17 @@ class Gateway:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
-        response = self.dispatch(request)
+        try:
+            response = self.dispatch(request)
+        except Exception as error:
+            # Every failure gets an answer: werkzeug takes a TimeoutError or ConnectionError raised by the
+            # application for a client that went away, answers nothing and keeps the connection open, so the
+            # caller would wait until its own timeout (a settle() that timed out in a dev route did exactly that).
+            traceback.print_exc()
+            response = json_response(
+                {"error": {"code": "internal_error", "message": f"{type(error).__name__}: {error}"}},
+                504 if isinstance(error, TimeoutError) else 500,
+            )
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
