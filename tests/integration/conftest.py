@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from devstack import hooks, resources, template
+from devstack import hooks, pumps, resources, template
 from devstack.gateway import LambdaContext
 from support.clocks import FixedClock
 from support.ddb import DynamoCalls, count_dynamodb_calls
@@ -20,7 +20,8 @@ MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use
 
 @pytest.fixture(scope="session", autouse=True)
 def _moto_hooks() -> None:
-    """The devstack's four hooks, installed the same way here: tasks run our handlers, Waits follow the clock."""
+    """The devstack's hooks, installed the same way here: tasks run our handlers, Waits follow the clock, writes
+    wake the pumps that read them."""
     from balcao.adapters.clock import app_clock
 
     def handler_for(name: str) -> Callable[[dict[str, Any], Any], Any] | None:
@@ -31,6 +32,7 @@ def _moto_hooks() -> None:
     hooks.install_no_retry_sleep()
     hooks.install_clock_waits(lambda: app_clock().now())
     hooks.install_lambda_dispatch(handler_for, LambdaContext)
+    hooks.install_write_wakeups(pumps.wake_for)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The four hooks on moto 5.2.5's internals (pinned; each has a guard test in tests/integration/devstack):
+"""The hooks on moto 5.2.5's internals (pinned; each has a guard test in tests/integration/devstack):
 
 1. Lambda dispatch: moto's docker-less Lambda backend runs our handlers (not its echo), so Step Functions tasks
    execute our code; an exception becomes ``FunctionError: Unhandled`` as on AWS.
@@ -8,6 +8,8 @@
 4. Fast transactions: moto's ``transact_write_items`` deep-copies the whole table per action and is not safe under
    concurrent requests. The hook serialises DynamoDB requests behind one lock, checks every condition before
    writing, snapshots only the touched items and restores them (and truncates the stream) on error.
+5. Wake on write: a message added to a queue (sent, sent in a batch, delivered by a bus rule, moved to a DLQ) or a
+   record added to a table's stream calls back with the queue's or the table's ARN, so idle pumps sleep until then.
 """
 
 from __future__ import annotations
@@ -224,6 +226,31 @@ def install_fast_transactions() -> None:
 
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _installed.add("fast_transactions")
+
+
+def install_write_wakeups(on_write: Callable[[str], None]) -> None:
+    """``on_write(queue_arn)`` after a message is added to a queue, ``on_write(table_arn)`` after a stream record."""
+    if "write_wakeups" in _installed:
+        return
+    from moto.dynamodb.models.table import StreamShard
+    from moto.sqs.models import Queue
+
+    original_add_message = Queue.add_message
+
+    def add_message(self: Any, message: Any) -> None:
+        original_add_message(self, message)
+        on_write(self.queue_arn)
+
+    Queue.add_message = add_message  # type: ignore[method-assign]
+
+    original_add = StreamShard.add
+
+    def add(self: Any, old: Any, new: Any) -> None:
+        original_add(self, old, new)
+        on_write(self.table.table_arn)
+
+    StreamShard.add = add  # type: ignore[method-assign]
+    _installed.add("write_wakeups")
 
 
 def installed() -> frozenset[str]:

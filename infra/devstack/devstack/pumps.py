@@ -5,6 +5,11 @@
 - ``StreamPump``: the DynamoDB stream event source (filters, batch, retry of a failed batch, then skip and log).
 - ``settle()``: returns once every pump has polled empty twice since it last worked and every running Step
   Functions execution is blocked in a Wait state. It polls in the devstack, so tests never sleep.
+
+An idle pump sleeps until something it reads is written (``wake_for``, called by the write hook on moto: a message
+added to its queue, a record added to its table's stream), until ``settle()`` asks every pump to poll at its
+pace, or at the latest after ``IDLE_WAKE_SECONDS`` (messages that become visible with no write: a delay or a
+visibility timeout ending). Idle pumps used to poll every 10 ms, which kept a core busy and slowed every request.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import json
 import threading
 import time
 import traceback
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -24,13 +30,28 @@ from devstack import hooks
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 Invoker = Callable[[str, dict[str, Any]], Any]
-POLL_IDLE_SECONDS = 0.01
+POLL_IDLE_SECONDS = 0.01  # settle()'s pace: while it waits, every pump polls this often
+IDLE_WAKE_SECONDS = 0.5  # an idle pump's own pace when no write wakes it
+
+_listening: dict[str, set[Pump]] = defaultdict(set)  # what a pump reads (queue or table ARN) → running pumps
+_listening_lock = threading.Lock()
+
+
+def wake_for(source_arn: str) -> None:
+    """Something was written to ``source_arn`` (a queue's or a table's ARN): the pumps reading it poll now."""
+    with _listening_lock:
+        listening = list(_listening.get(source_arn, ()))
+    for pump in listening:
+        pump.wake()
 
 
 class Pump(threading.Thread):
+    source_arn = ""  # what wake_for() names when there is something new to read
+
     def __init__(self, name: str) -> None:
         super().__init__(name=name, daemon=True)
         self.stopped = threading.Event()
+        self.woken = threading.Event()
         self.activity = 0
         self.empty_polls = 0
         self.busy = False
@@ -38,22 +59,33 @@ class Pump(threading.Thread):
 
     def stop(self) -> None:
         self.stopped.set()
+        self.woken.set()
+
+    def wake(self) -> None:
+        self.woken.set()
 
     def run(self) -> None:
-        while not self.stopped.is_set():
-            try:
-                worked = self.poll_once()
-            except Exception:
-                if self.stopped.is_set():
-                    return
-                traceback.print_exc()
-                self.errors += 1
-                worked = False
-            if worked:
-                self.activity += 1
-            else:
-                self.empty_polls += 1
-                self.stopped.wait(POLL_IDLE_SECONDS)
+        with _listening_lock:
+            _listening[self.source_arn].add(self)
+        try:
+            while not self.stopped.is_set():
+                self.woken.clear()  # before polling: a write during the poll makes the wait below return at once
+                try:
+                    worked = self.poll_once()
+                except Exception:
+                    if self.stopped.is_set():
+                        return
+                    traceback.print_exc()
+                    self.errors += 1
+                    worked = False
+                if worked:
+                    self.activity += 1
+                else:
+                    self.empty_polls += 1
+                    self.woken.wait(IDLE_WAKE_SECONDS)
+        finally:
+            with _listening_lock:
+                _listening[self.source_arn].discard(self)
 
     def poll_once(self) -> bool:
         raise NotImplementedError
@@ -85,6 +117,7 @@ class QueuePump(Pump):
     ) -> None:
         super().__init__(name=f"sqs:{function}:{queue_arn.rsplit(':', 1)[-1]}")
         self.queue_arn = queue_arn
+        self.source_arn = queue_arn
         self.queue_url = queue_url
         self.function = function
         self.invoke = invoke
@@ -164,6 +197,7 @@ class StreamPump(Pump):
     ) -> None:
         super().__init__(name=f"stream:{function}")
         self.stream_arn = stream_arn
+        self.source_arn = stream_arn.split("/stream/", 1)[0]  # the table's ARN
         self.function = function
         self.invoke = invoke
         self.batch_size = batch_size
@@ -267,6 +301,8 @@ def settle(pumps: list[Pump], timeout_seconds: float = 60.0) -> None:
             return
         if not quiet and running_executions() > hooks.waiting_executions():
             baseline = {pump.name: (pump.activity, pump.empty_polls) for pump in pumps}
+        for pump in pumps:
+            pump.wake()
         time.sleep(POLL_IDLE_SECONDS)
     state = {p.name: {"busy": p.busy, "activity": p.activity} for p in pumps}
     raise TimeoutError(

@@ -134,6 +134,7 @@ class DevStack:
         hooks.install_fast_transactions()
         hooks.install_clock_waits(self.clock.now)
         hooks.install_no_retry_sleep()
+        hooks.install_write_wakeups(pumps.wake_for)
         install_clock(self.clock)
 
     def _start_pumps(self) -> None:

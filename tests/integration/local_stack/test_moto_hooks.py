@@ -1,4 +1,4 @@
-"""Guards of the four moto hooks (moto is pinned; these fail first if its internals move)."""
+"""Guards of the moto hooks (moto is pinned; these fail first if its internals move)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from balcao.domain.calendar import format_timestamp
-from devstack import hooks
+from devstack import hooks, pumps
 
 
 def wait_for_status(client, arn: str, statuses: set[str], seconds: float = 10.0) -> dict:
@@ -32,7 +32,13 @@ def wait_until_blocked(count: int, seconds: float = 5.0) -> None:
 
 
 def test_installed():
-    assert hooks.installed() >= {"lambda_dispatch", "clock_waits", "no_retry_sleep", "fast_transactions"}
+    assert hooks.installed() >= {
+        "lambda_dispatch",
+        "clock_waits",
+        "no_retry_sleep",
+        "fast_transactions",
+        "write_wakeups",
+    }
 
 
 def test_a_lambda_task_runs_our_handler_and_a_3_day_wait_ends_when_the_clock_moves(aws, clock):
@@ -228,3 +234,91 @@ def test_8_threads_issue_200_gapless_numbers(aws):
     for thread in threads:
         thread.join()
     assert sorted(issued) == list(range(1, 201))
+
+
+class Delivered:
+    """A pump's invoke that records what it was handed."""
+
+    def __init__(self) -> None:
+        self.events: list[dict] = []
+        self.arrived = threading.Event()
+
+    def __call__(self, function: str, event: dict) -> dict:
+        self.events.append(event)
+        self.arrived.set()
+        return {"batchItemFailures": []}
+
+
+def idle(pump: pumps.Pump) -> None:
+    deadline = time.monotonic() + 5
+    while pump.empty_polls < 1:
+        assert time.monotonic() < deadline, "the pump never polled"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def unwoken_pumps_sleep_a_minute(monkeypatch):
+    """Idle pumps that only a write (or settle) wakes within a test's time."""
+    monkeypatch.setattr(pumps, "IDLE_WAKE_SECONDS", 60.0)
+
+
+def test_a_message_sent_to_a_queue_wakes_its_idle_pump(aws, unwoken_pumps_sleep_a_minute):
+    # Given the notifications queue's pump, idle
+    delivered = Delivered()
+    pump = pumps.QueuePump(
+        aws.attribute("NotificationsQueue", "Arn"), aws.ref("NotificationsQueue"), "Notifications", delivered, 10, True
+    )
+    pump.start()
+    try:
+        idle(pump)
+        # When a message is sent to its queue
+        boto3.client("sqs").send_message(QueueUrl=aws.ref("NotificationsQueue"), MessageBody='{"hello": "pump"}')
+        # Then the pump delivers it at once, not a minute later
+        assert delivered.arrived.wait(5)
+        assert [r["body"] for r in delivered.events[0]["Records"]] == ['{"hello": "pump"}']
+    finally:
+        pump.stop()
+        pump.join(5)
+
+
+def test_a_write_to_the_table_wakes_its_idle_stream_pump(aws, unwoken_pumps_sleep_a_minute):
+    # Given a pump on the table's stream that has read everything there is, idle
+    delivered = Delivered()
+    pump = pumps.StreamPump(aws.attribute("BalcaoTable", "StreamArn"), "Outbox", delivered, 100, [], True)
+    pump.start()
+    try:
+        idle(pump)
+        delivered.arrived.clear()
+        delivered.events.clear()
+        # When an item is written
+        boto3.client("dynamodb").put_item(
+            TableName=aws.ref("BalcaoTable"), Item={"pk": {"S": "WAKE"}, "sk": {"S": "UP"}}
+        )
+        # Then the pump hands its stream record over at once
+        assert delivered.arrived.wait(5)
+        assert delivered.events[-1]["Records"][-1]["dynamodb"]["Keys"] == {"pk": {"S": "WAKE"}, "sk": {"S": "UP"}}
+    finally:
+        pump.stop()
+        pump.join(5)
+
+
+def test_settle_has_idle_pumps_poll_at_its_pace(aws, unwoken_pumps_sleep_a_minute):
+    # Given an idle pump that nothing wakes
+    pump = pumps.QueuePump(
+        aws.attribute("NotificationsQueue", "Arn"),
+        aws.ref("NotificationsQueue"),
+        "Notifications",
+        Delivered(),
+        10,
+        True,
+    )
+    pump.start()
+    try:
+        idle(pump)
+        # When the stack settles, Then it returns in well under the pump's own idle pace
+        started = time.monotonic()
+        pumps.settle([pump], timeout_seconds=5)
+        assert time.monotonic() - started < 2
+    finally:
+        pump.stop()
+        pump.join(5)
