@@ -10,6 +10,9 @@
    writing, snapshots only the touched items and restores them (and truncates the stream) on error.
 5. Wake on write: a message added to a queue (sent, sent in a batch, delivered by a bus rule, moved to a DLQ) or a
    record added to a table's stream calls back with the queue's or the table's ARN, so idle pumps sleep until then.
+6. Fast queries: moto's Query reads the whole table, sorted, to answer any query (``Table.all_items()``: 95 ms at
+   20,000 items, so the stack slowed down as it filled). A query on the table reads its partition only, a query on
+   an index the items unsorted (moto filters and sorts what matches itself); the answers are the same.
 """
 
 from __future__ import annotations
@@ -251,6 +254,60 @@ def install_write_wakeups(on_write: Callable[[str], None]) -> None:
 
     StreamShard.add = add  # type: ignore[method-assign]
     _installed.add("write_wakeups")
+
+
+def install_fast_queries() -> None:
+    """Query candidates: the partition (table) or every item unsorted (index), not the whole table sorted."""
+    if "fast_queries" in _installed:
+        return
+    import inspect
+
+    from moto.dynamodb.models.table import Table
+
+    candidates = threading.local()  # (table, items) while that table answers a query on this thread
+    original_all_items = Table.all_items
+    original_query = Table.query
+    signature = inspect.signature(original_query)
+
+    def all_items(self: Any) -> list[Any]:
+        current = getattr(candidates, "current", None)
+        if current is not None and current[0] is self:
+            return list(current[1])
+        return original_all_items(self)
+
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        arguments = signature.bind(self, *args, **kwargs).arguments
+        hash_key, conditions = arguments.get("hash_key"), arguments.get("hash_key_conditions")
+        if arguments.get("index_name") and conditions:
+            items = [
+                item
+                for partition in self.items.values()
+                for item in (partition.values() if self.range_key_attr else (partition,))
+                if all(_same_key(item.attrs.get(name), value) for name, value in conditions)
+            ]
+        elif not arguments.get("index_name") and hash_key is not None:
+            partition = self.items.get(hash_key)
+            items = [] if partition is None else list(partition.values()) if self.range_key_attr else [partition]
+        else:
+            return original_query(self, *args, **kwargs)
+        candidates.current = (self, items)
+        try:
+            return original_query(self, *args, **kwargs)
+        finally:
+            candidates.current = None
+
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.query = query  # type: ignore[method-assign]
+    _installed.add("fast_queries")
+
+
+def _same_key(found: Any, wanted: Any) -> bool:
+    """A key attribute equals the queried value (strings and binaries compared raw: moto's ``==`` casts both)."""
+    if found is None:
+        return False
+    if wanted.type in ("S", "B"):
+        return bool(found.type == wanted.type and found.value == wanted.value)
+    return bool(found == wanted)
 
 
 def installed() -> frozenset[str]:

@@ -132,6 +132,7 @@ class DevStack:
         from balcao.adapters.clock import install_clock
 
         hooks.install_fast_transactions()
+        hooks.install_fast_queries()
         hooks.install_clock_waits(self.clock.now)
         hooks.install_no_retry_sleep()
         hooks.install_write_wakeups(pumps.wake_for)

@@ -38,6 +38,7 @@ def test_installed():
         "no_retry_sleep",
         "fast_transactions",
         "write_wakeups",
+        "fast_queries",
     }
 
 
@@ -322,3 +323,69 @@ def test_settle_has_idle_pumps_poll_at_its_pace(aws, unwoken_pumps_sleep_a_minut
     finally:
         pump.stop()
         pump.join(5)
+
+
+def _put(table: str, pk: str, sk: str, **extra: str) -> None:
+    item = {"pk": {"S": pk}, "sk": {"S": sk}} | {name: {"S": value} for name, value in extra.items()}
+    boto3.client("dynamodb").put_item(TableName=table, Item=item)
+
+
+def _pages(**query: object) -> list[list[str]]:
+    client = boto3.client("dynamodb")
+    pages, start = [], None
+    while True:
+        answer = client.query(**query, **({"ExclusiveStartKey": start} if start else {}))
+        pages.append([item["sk"]["S"] for item in answer["Items"]])
+        start = answer.get("LastEvaluatedKey")
+        if not start:
+            return pages
+
+
+def test_queries_answer_as_dynamodb_does_on_the_table_and_its_indexes(aws):
+    # Given items in two partitions, some of them in an index partition across both
+    table = aws.ref("BalcaoTable")
+    for sk in ("B#2", "A#1", "B#1", "B#3"):
+        _put(table, "Q#1", sk, gsi1pk="G#1", gsi1sk=sk[::-1])
+    _put(table, "Q#2", "B#0", gsi1pk="G#1", gsi1sk="0")
+    _put(table, "Q#2", "B#9", gsi1pk="G#2", gsi1sk="9")
+    # Then a table query reads its partition in key order, backwards, a page at a time
+    assert _pages(
+        TableName=table,
+        KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
+        ExpressionAttributeValues={":p": {"S": "Q#1"}, ":s": {"S": "B#"}},
+        ScanIndexForward=False,
+        Limit=2,
+    ) == [["B#3", "B#2"], ["B#1"]]
+    assert _pages(
+        TableName=table, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "Q#3"}}
+    ) == [[]]
+    # And an index query finds its items in both partitions, in the index's order, a page at a time
+    assert _pages(
+        TableName=table,
+        IndexName="GSI1",
+        KeyConditionExpression="gsi1pk = :p",
+        ExpressionAttributeValues={":p": {"S": "G#1"}},
+        Limit=3,
+    ) == [["B#0", "A#1", "B#1"], ["B#2", "B#3"]]
+    # And a table keyed by a hash key only answers too
+    idempotency = aws.ref("IdempotencyTable")
+    boto3.client("dynamodb").put_item(TableName=idempotency, Item={"id": {"S": "K1"}, "data": {"S": "x"}})
+    answer = boto3.client("dynamodb").query(
+        TableName=idempotency, KeyConditionExpression="id = :k", ExpressionAttributeValues={":k": {"S": "K1"}}
+    )
+    assert [item["data"]["S"] for item in answer["Items"]] == ["x"]
+
+
+@pytest.mark.slow
+def test_a_table_query_takes_under_10_ms_on_a_20000_item_table(aws):
+    table = aws.ref("BalcaoTable")
+    _fill(table, 20_000)
+    _put(table, "Q#1", "A#1")
+    client = boto3.client("dynamodb")
+    timings = []
+    for _ in range(7):
+        started = time.perf_counter()
+        client.query(TableName=table, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "Q#1"}})
+        timings.append(time.perf_counter() - started)
+    timings.sort()
+    assert timings[len(timings) // 2] < 0.010, timings
