@@ -67,9 +67,8 @@ def seed_logins(context: SeedContext) -> None:
     from balcao.adapters.clock import app_clock
     from balcao.adapters.crypto import Sealer
     from balcao.adapters.secrets import secret_value
-    from balcao.domain import totp
     from balcao.domain.accounts import ALL_PERMISSIONS, AccountProfile, Membership, Role
-    from balcao.domain.identity import CodePurpose, OneTimeCode, User, UserStatus
+    from balcao.domain.identity import User, UserStatus
     from balcao.domain.ids import new_ulid
     from balcao.runtime.composition import identity_store
     from balcao.services.auth import TOTP_PURPOSE
@@ -80,18 +79,7 @@ def seed_logins(context: SeedContext) -> None:
     now = app_clock().now()
     sealer = Sealer(lambda: secret_value(context.environment["TOTP_KEY_SECRET_ID"]))
     for login in DEMO_LOGINS:
-        created = cognito.admin_create_user(
-            UserPoolId=pool,
-            Username=login.email,
-            UserAttributes=[
-                {"Name": "email", "Value": login.email},
-                {"Name": "email_verified", "Value": "true"},
-                {"Name": "name", "Value": login.name},
-            ],
-            MessageAction="SUPPRESS",
-        )["User"]
-        sub = next(a["Value"] for a in created["Attributes"] if a["Name"] == "sub")
-        cognito.admin_set_user_password(UserPoolId=pool, Username=sub, Password=DEMO_PASSWORD, Permanent=True)
+        sub = _cognito_user(cognito, pool, login.email, login.name, DEMO_PASSWORD)
         for group in login.groups:
             cognito.admin_add_user_to_group(UserPoolId=pool, Username=sub, GroupName=group)
         context.user_ids[login.email] = sub
@@ -123,15 +111,72 @@ def seed_logins(context: SeedContext) -> None:
                 user_name=login.name,
             )
             if index == 0:
-                placeholder = OneTimeCode(
-                    CodePurpose.SIGNUP, login.email, totp.hash_code(CodePurpose.SIGNUP, login.email, "seed"), now
-                )
-                store.create_signup(replace(user, status=UserStatus.UNCONFIRMED), account, owner, placeholder, [])
-                store.delete_code(CodePurpose.SIGNUP, login.email)
-                store.confirm_user(sub, [])
+                _confirmed_signup(store, user, account, owner)
             else:
                 store.add_account(account, owner)
             context.account_ids[login.email].append(account.account_id)
+
+
+def _cognito_user(cognito: Any, pool: str, email: str, name: str, password: str) -> str:
+    """A confirmed Cognito user with a permanent password (no invitation email); its sub."""
+    created = cognito.admin_create_user(
+        UserPoolId=pool,
+        Username=email,
+        UserAttributes=[
+            {"Name": "email", "Value": email},
+            {"Name": "email_verified", "Value": "true"},
+            {"Name": "name", "Value": name},
+        ],
+        MessageAction="SUPPRESS",
+    )["User"]
+    sub = str(next(a["Value"] for a in created["Attributes"] if a["Name"] == "sub"))
+    cognito.admin_set_user_password(UserPoolId=pool, Username=sub, Password=password, Permanent=True)
+    return sub
+
+
+def _confirmed_signup(store: Any, user: Any, account: Any, owner: Any) -> None:
+    """The records sign-up and its confirmation leave (user, first account, owner membership), without the code."""
+    from dataclasses import replace
+
+    from balcao.domain import totp
+    from balcao.domain.identity import CodePurpose, OneTimeCode, UserStatus
+
+    code = OneTimeCode(
+        CodePurpose.SIGNUP, user.email, totp.hash_code(CodePurpose.SIGNUP, user.email, "seed"), user.created_at
+    )
+    store.create_signup(replace(user, status=UserStatus.UNCONFIRMED), account, owner, code, [])
+    store.delete_code(CodePurpose.SIGNUP, user.email)
+    store.confirm_user(user.user_id, [])
+
+
+def seed_customer(
+    environment: dict[str, str], email: str, name: str, password: str, language: str = "pt-BR", currency: str = "BRL"
+) -> str:
+    """A customer as a confirmed sign-up leaves them (Cognito user with ``password``, user, one account they own),
+    written directly, without the emails; the account's id. The bench makes its customers this way."""
+    from balcao.adapters.clock import app_clock
+    from balcao.domain.accounts import ALL_PERMISSIONS, AccountProfile, Membership, Role
+    from balcao.domain.identity import User, UserStatus
+    from balcao.domain.ids import new_ulid
+    from balcao.runtime.composition import identity_store
+
+    sub = _cognito_user(boto3.client("cognito-idp"), environment["USER_POOL_ID"], email, name, password)
+    now = app_clock().now()
+    user = User(sub, email, name, language, UserStatus.ACTIVE, now)
+    account = AccountProfile(
+        account_id=new_ulid(),
+        name=name,
+        language=language,
+        currency=currency,
+        notice_email=email,
+        owner_user_id=sub,
+        created_at=now,
+    )
+    owner = Membership(
+        account.account_id, sub, Role.OWNER, ALL_PERMISSIONS, account.name, user_email=email, user_name=name
+    )
+    _confirmed_signup(identity_store(), user, account, owner)
+    return account.account_id
 
 
 def seed_tickets(context: SeedContext) -> None:
