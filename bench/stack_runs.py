@@ -5,11 +5,17 @@ not share its interpreter lock. In order (only the last moves the clock far):
 
 1. load: ``load_customers`` signed-in customers browse the API and the portal for ``load_seconds``, each sending its
    next request when the previous one answered (a bounded loop), errors and p95 per route;
-2. payment webhook → service unsuspended: services ordered and paid, renewed, suspended for ``overdue``; then each
-   renewal paid through the sandbox provider's signed webhook (``/_dev/pay``) and the time until the service is
-   active again — when the payments and services capabilities exist;
+2. payment webhook → service unsuspended: services ordered and paid (one paying customer a day), renewed by the
+   daily renewal run, suspended for ``overdue``; then each renewal paid through the sandbox provider's signed
+   webhook (``/_dev/pay``) and the time until the service reads active again — when the payments and services
+   capabilities exist;
 3. Step Functions transitions per dunning cycle: an invoice left unpaid while the clock walks day by day until its
    dunning execution ends — when the dunning state machine exists.
+
+Setup is not measured, so it takes the short way where that changes nothing measured: customers (their Cognito
+user, user and account records) and the load customers' invoices are written by the devstack's seeding helpers
+through its moto server, without the sign-up emails and without announcing the invoices (no PDF, email or dunning
+workflow for them); sign-in, tickets, contacts, orders, payments and suspensions go through the API, several at once.
 
 ``python -m bench.stack_runs RESULT.json``
 """
@@ -24,6 +30,8 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -56,6 +64,7 @@ API_BROWSING = [
 ]
 PAGE_BROWSING = ["/", "/services", "/invoices", "/invoices/{invoice_id}", "/tickets", "/contacts", "/profile"]
 HIGH_LIMIT = {"capacity": 100_000, "window_seconds": 60}
+SETUP_THREADS = 8  # setup requests in flight at once
 
 
 class Devstack:
@@ -107,20 +116,40 @@ class Customer:
         self.ids: dict[str, str] = {}
         self.portal = requests.Session()
 
-    def sign_in(self) -> None:
-        self.token = self.client.token(self.email, PASSWORD)
-        me = self.client.get("/api/me", token=self.token).json()
+    def sign_in(self, client: Any = None) -> None:
+        """A token from the API and a portal session; ``client``: the calling thread's own (default: this one's).
+
+        The login rate limiter's bucket (one per route and source IP: every customer here comes from 127.0.0.1) is a
+        conditional write that gives up after three lost races, so logins at once can be answered 429 far under
+        the limit: a 429 is tried again after its ``Retry-After``."""
+        client = client or self.client
+        credentials = {"email": self.email, "password": PASSWORD}
+        login = after_rate_limit(lambda: client.post("/api/auth/login", credentials))
+        login.raise_for_status()
+        self.token = login.json()["id_token"]
+        me = client.get("/api/me", token=self.token).json()
         self.account_id = me["accounts"][0]["account_id"]
         self.ids["account_id"] = self.account_id
         self.portal.cookies.set("balcao_csrf", CSRF)
-        answer = self.portal.post(
-            self.client.url("/login"),
-            data={"email": self.email, "password": PASSWORD, "next": "/", "csrf_token": CSRF},
-            allow_redirects=False,
-            timeout=30,
-        )
+        form = {"email": self.email, "password": PASSWORD, "next": "/", "csrf_token": CSRF}
+
+        def portal_login() -> requests.Response:
+            return self.portal.post(client.url("/login"), data=form, allow_redirects=False, timeout=30)
+
+        answer = after_rate_limit(portal_login)
         if answer.status_code not in (200, 303):
             raise RuntimeError(f"portal sign-in answered {answer.status_code}")
+
+
+def after_rate_limit(send: Callable[[], requests.Response]) -> requests.Response:
+    """``send()``'s answer; a 429 is sent again after the ``Retry-After`` it names (at most 5 times)."""
+    answer = send()
+    for _ in range(5):
+        if answer.status_code != 429:
+            break
+        time.sleep(float(answer.headers.get("Retry-After", "1")))
+        answer = send()
+    return answer
 
 
 def staff_setup(client: Any) -> str:
@@ -135,58 +164,79 @@ def staff_setup(client: Any) -> str:
     return token
 
 
-def sign_up(client: Any, count: int, label: str) -> list[Customer]:
+def in_parallel[T, R](client: Any, items: Iterable[T], work: Callable[[Any, T], R]) -> list[R]:
+    """``work(a client of this thread's own, item)`` for every item, ``SETUP_THREADS`` at a time; the first error
+    is raised."""
+    from support.stack_client import StackClient
+
+    local = threading.local()
+
+    def run(item: T) -> R:
+        if not hasattr(local, "client"):
+            local.client = StackClient(client.base_url)
+        return work(local.client, item)
+
+    with ThreadPoolExecutor(max_workers=SETUP_THREADS) as pool:
+        return list(pool.map(run, items))
+
+
+def use_stack_environment(client: Any) -> None:
+    """Point this interpreter's AWS clients and the application's stores at the devstack (its moto server and its
+    resources), so the devstack's seeding helpers can write its data from here."""
+    os.environ.update(client.stack["environment"])
+    os.environ["AWS_ENDPOINT_URL"] = client.stack["aws_endpoint"]
+
+
+def new_customers(client: Any, count: int, label: str) -> list[Customer]:
+    """``count`` customers as a confirmed sign-up leaves them (the devstack's seeding helper), then signed in
+    through the API and the portal."""
+    from devstack.seed import seed_customer
+
+    use_stack_environment(client)
     customers = []
     for index in range(count):
         email = f"{label}-{index}-{uuid.uuid4().hex[:6]}@example.com"
-        answer = client.post(
-            "/api/auth/signup",
-            {
-                "email": email,
-                "password": PASSWORD,
-                "name": f"Cliente {index}",
-                "language": "pt-BR",
-                "accept_terms": True,
-            },
-        )
-        answer.raise_for_status()
+        seed_customer(dict(os.environ), email, f"Cliente {index}", PASSWORD)
         customers.append(Customer(client, email))
-    client.settle()
-    for customer in customers:
-        code = client.code_in(customer.email)
-        client.post("/api/auth/signup/confirm", {"email": customer.email, "code": code}).raise_for_status()
-    client.settle()
-    for customer in customers:
-        customer.sign_in()
+
+    in_parallel(client, customers, lambda own_client, customer: customer.sign_in(own_client))
     return customers
 
 
-def give_data(client: Any, staff_token: str, customers: list[Customer]) -> None:
+def seeded_invoice(account_id: str) -> str:
+    """An issued invoice written without announcing it (as the demo seed does): browsing reads it; no PDF, email
+    or dunning workflow is made for it."""
+    from balcao.domain.money import Money
+    from balcao.runtime.invoices_composition import invoices
+    from balcao.services.invoices import LineInput
+
+    service = invoices()
+    service.announce = False
+    invoice = service.create(account_id, [LineInput("Hospedagem", 1, Money.of(4990, "BRL"), "hosting")], issue=True)
+    return str(invoice.invoice_id)
+
+
+def give_data(client: Any, customers: list[Customer]) -> None:
     """An issued invoice, a ticket and a contact per customer (what browsing reads)."""
+    use_stack_environment(client)
     for customer in customers:
-        invoice = client.post(
-            "/api/staff/invoices",
-            {
-                "account_id": customer.account_id,
-                "lines": [{"description": "Hospedagem", "unit_price": {"amount": 4990, "currency": "BRL"}}],
-                "issue": True,
-            },
-            token=staff_token,
-        )
-        invoice.raise_for_status()
-        customer.ids["invoice_id"] = invoice.json()["invoice_id"]
-        ticket = client.post(
+        customer.ids["invoice_id"] = seeded_invoice(customer.account_id)
+
+    def ticket_and_contact(own_client: Any, customer: Customer) -> None:
+        ticket = own_client.post(
             f"/api/accounts/{customer.account_id}/tickets",
             {"department": "technical_support", "subject": "Site lento", "message": "O site está lento hoje."},
             token=customer.token,
         )
         ticket.raise_for_status()
         customer.ids["ticket_id"] = ticket.json()["ticket_id"]
-        client.post(
+        own_client.post(
             f"/api/accounts/{customer.account_id}/contacts",
             {"name": "Financeiro", "email": f"fin-{uuid.uuid4().hex[:6]}@example.com", "departments": ["billing"]},
             token=customer.token,
         ).raise_for_status()
+
+    in_parallel(client, customers, ticket_and_contact)
     client.settle()
 
 
@@ -281,6 +331,11 @@ class NotMeasuredError(Exception):
 
 PER_CUSTOMER = 10  # services each paying customer orders
 UNSUSPEND_WAIT_SECONDS = 15
+# The pause between two reads of the service's status: each read is a request the devstack serves in the same
+# interpreter as the payment's hops, so reading without pause would slow down what is measured.
+STATUS_POLL_SECONDS = 0.1
+RENEWAL_WINDOW_DAYS = 14  # the default renewal lead (PRODUCT.md): a renewal is issued 14 days before its due date
+RENEWAL_DAYS_LIMIT = 60  # the daily renewal runs give up after this many days
 
 
 def monthly_product(client: Any) -> dict[str, Any]:
@@ -302,9 +357,12 @@ def monthly_product(client: Any) -> dict[str, Any]:
 
 
 def paid_services(client: Any, owners: list[Customer], product_id: str, count: int) -> list[tuple[Customer, str]]:
-    """``count`` services ordered and paid, spread over the owners, each active once the stack settled."""
+    """``count`` services ordered and paid, spread over the owners, each active once the stack settled. One owner
+    orders a day, so their renewals fall due on different days (as customers' do)."""
     services: list[tuple[Customer, str]] = []
-    for customer in owners:
+    for index, customer in enumerate(owners):
+        if index:
+            client.clock(advance="P1D")
         wanted = min(PER_CUSTOMER, count - len(services))
         items = [
             {"product_id": product_id, "cycle": "monthly", "domain": f"bench{uuid.uuid4().hex[:8]}.com.br"}
@@ -324,57 +382,85 @@ def paid_services(client: Any, owners: list[Customer], product_id: str, count: i
     return services
 
 
-def renewal_invoices(client: Any, owners: list[Customer]) -> dict[str, str]:
-    """The unpaid renewal invoice of each service (service id → invoice id)."""
+def renewal_invoices(client: Any, services: list[tuple[Customer, str]]) -> dict[str, str]:
+    """The daily renewal run, day after day from the day before the first owner's renewal window opens, until
+    every service has its unpaid renewal invoice: service id → invoice id. Each run issues one day's renewals (and
+    the devstack settles), as the schedule does on AWS."""
+    owners = list({id(customer): customer for customer, _ in services}.values())
+    wanted = {service_id for _, service_id in services}
     renewal_of: dict[str, str] = {}
-    for customer in owners:
+    seen: set[str] = set()
+
+    def of_owner(own_client: Any, customer: Customer) -> dict[str, str]:
+        found: dict[str, str] = {}
         base = f"/api/accounts/{customer.account_id}/invoices"
-        listed = client.get(base, params={"status": "unpaid", "limit": "100"}, token=customer.token).json()
+        listed = own_client.get(base, params={"status": "unpaid", "limit": "100"}, token=customer.token).json()
         for item in listed.get("items", []):
-            if item.get("kind") != "renewal":
+            if item.get("kind") != "renewal" or item["invoice_id"] in seen:
                 continue
-            detail = client.get(f"{base}/{item['invoice_id']}", token=customer.token).json()
-            renewal_of.update(
+            detail = own_client.get(f"{base}/{item['invoice_id']}", token=customer.token).json()
+            found.update(
                 {line["service_id"]: item["invoice_id"] for line in detail.get("lines", []) if line.get("service_id")}
             )
-    return renewal_of
+        return found
+
+    client.clock(advance=f"P{max(1, RENEWAL_WINDOW_DAYS + 1 - len(owners))}D")
+    for _ in range(RENEWAL_DAYS_LIMIT):
+        client.run_job("renewals")
+        for found in in_parallel(client, owners, of_owner):
+            renewal_of.update(found)
+            seen.update(found.values())
+        if wanted <= renewal_of.keys():
+            return renewal_of
+        client.clock(advance="P1D")
+    missing = len(wanted - renewal_of.keys())
+    raise NotMeasuredError(f"the daily renewal runs issued no renewal for {missing} of {len(wanted)} services")
 
 
 def suspend_for_overdue(client: Any, staff_token: str, services: list[tuple[Customer, str]]) -> None:
-    for _, service_id in services:
-        suspended = client.post(f"/api/staff/services/{service_id}/suspend", {"reason": "overdue"}, token=staff_token)
-        if suspended.status_code != 200:
-            raise NotMeasuredError(f"suspending for overdue answered {suspended.status_code}: {suspended.text[:200]}")
+    def suspend(own_client: Any, service_id: str) -> None:
+        answer = own_client.post(f"/api/staff/services/{service_id}/suspend", {"reason": "overdue"}, token=staff_token)
+        if answer.status_code != 200:
+            raise NotMeasuredError(f"suspending for overdue answered {answer.status_code}: {answer.text[:200]}")
+
+    in_parallel(client, [service_id for _, service_id in services], suspend)
     client.settle()
 
 
 def seconds_to_unsuspended(client: Any, customer: Customer, service_id: str, invoice_id: str) -> float | None:
     """Pay the renewal through the provider's signed webhook; seconds until the service reads active again (None
-    when it did not within ``UNSUSPEND_WAIT_SECONDS``). The bench polls the API as a customer would."""
+    when it did not within ``UNSUSPEND_WAIT_SECONDS`` or the payment failed). The bench reads the service through
+    the API as a customer would, while ``/_dev/pay`` is still open: that answers once the webhook was handled and
+    the whole stack settled (the emails and documents of the payment too), which is not what the customer waits
+    for. The next payment starts after it answered, so each one meets a quiet stack."""
+    from support.stack_client import StackClient
+
+    payer = StackClient(client.base_url)
+    answered: list[int] = []
+    paying = threading.Thread(target=lambda: answered.append(dev_pay(payer, invoice_id).status_code), name="pay")
     started = time.perf_counter()
-    if dev_pay(client, invoice_id).status_code != 200:
-        return None
-    while service_status(client, customer, service_id) != "active":
-        if time.perf_counter() - started > UNSUSPEND_WAIT_SECONDS:
-            return None
-        time.sleep(0.01)
-    return time.perf_counter() - started
+    paying.start()
+    elapsed: float | None = None
+    while elapsed is None and time.perf_counter() - started <= UNSUSPEND_WAIT_SECONDS:
+        if service_status(client, customer, service_id) == "active":
+            elapsed = time.perf_counter() - started
+        else:
+            time.sleep(STATUS_POLL_SECONDS)
+    paying.join()
+    return elapsed if answered == [200] else None
 
 
-def webhook_to_unsuspended(client: Any, staff_token: str, sizes: Sizes) -> dict[str, Any]:
+def webhook_to_unsuspended(client: Any, sizes: Sizes) -> dict[str, Any]:
     try:
         product = monthly_product(client)
-        owners = sign_up(client, max(1, -(-sizes.payments // PER_CUSTOMER)), "paying")
-        progress(f"webhook → unsuspended: ordering and paying {sizes.payments} services")
+        owners = new_customers(client, max(1, -(-sizes.payments // PER_CUSTOMER)), "paying")
+        progress(f"webhook → unsuspended: ordering and paying {sizes.payments} services, one customer a day")
         services = paid_services(client, owners, product["product_id"], sizes.payments)
-        progress("webhook → unsuspended: renewals issued, services suspended for overdue")
-        client.clock(advance="P20D")
-        client.run_job("renewals")
-        renewal_of = renewal_invoices(client, owners)
-        missing = [sid for _, sid in services if sid not in renewal_of]
-        if missing:
-            raise NotMeasuredError(f"the renewal run issued no renewal for {len(missing)} of {len(services)} services")
-        suspend_for_overdue(client, staff_token, services)
+        progress("webhook → unsuspended: the daily renewal runs, then the services suspended for overdue")
+        renewal_of = renewal_invoices(client, services)
+        suspend_for_overdue(client, client.staff_token(), services)
+        # ID tokens live 15 minutes (wall time): the owners sign in again before their services are read
+        in_parallel(client, owners, lambda own_client, owner: owner.sign_in(own_client))
     except NotMeasuredError as reason:
         return not_measured(str(reason))
     progress(f"webhook → unsuspended: {len(services)} payments")
@@ -465,18 +551,18 @@ def measure(sizes: Sizes) -> dict[str, Any]:
     stack = Devstack()
     try:
         client = StackClient(stack.url)
-        staff_token = staff_setup(client)
-        progress(f"load: signing up {sizes.load_customers} customers with data")
-        customers = sign_up(client, sizes.load_customers, "load")
-        give_data(client, staff_token, customers)
+        staff_setup(client)
+        progress(f"load: {sizes.load_customers} customers with data, signed in")
+        customers = new_customers(client, sizes.load_customers, "load")
+        give_data(client, customers)
         progress(f"load: {len(customers)} customers browsing for {sizes.load_seconds:.0f} s")
         loaded = load(client, customers, sizes.load_seconds)
         try:
-            webhook = webhook_to_unsuspended(client, staff_token, sizes)
+            webhook = webhook_to_unsuspended(client, sizes)
         except Exception as failure:  # a capability half-built: say so, keep the other figures
             webhook = not_measured(f"the scenario failed: {type(failure).__name__}: {failure}"[:300])
         try:
-            dunning = dunning_transitions(client, staff_token, customers[0])
+            dunning = dunning_transitions(client, client.staff_token(), customers[0])
         except Exception as failure:
             dunning = not_measured(f"the scenario failed: {type(failure).__name__}: {failure}"[:300])
     finally:
