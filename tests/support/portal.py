@@ -18,6 +18,7 @@ import boto3
 from balcao.adapters.dynamodb.identity import DynamoIdentityStore
 from balcao.domain.accounts import Permission
 from balcao.domain.identity import User, UserStatus
+from devstack.seed import confirmed_cognito_user
 from support.events import api_event, header
 from support.identity import NOW, given_account, given_member
 
@@ -78,20 +79,7 @@ def unique(name: str) -> str:
 
 def login_user(email: str, name: str, language: str = "en") -> str:
     """A confirmed login (Cognito user + user record) with PASSWORD; its user id."""
-    cognito = boto3.client("cognito-idp")
-    pool = os.environ["USER_POOL_ID"]
-    created = cognito.admin_create_user(
-        UserPoolId=pool,
-        Username=email,
-        UserAttributes=[
-            {"Name": "email", "Value": email},
-            {"Name": "email_verified", "Value": "true"},
-            {"Name": "name", "Value": name},
-        ],
-        MessageAction="SUPPRESS",
-    )["User"]
-    sub = next(a["Value"] for a in created["Attributes"] if a["Name"] == "sub")
-    cognito.admin_set_user_password(UserPoolId=pool, Username=sub, Password=PASSWORD, Permanent=True)
+    sub = confirmed_cognito_user(boto3.client("cognito-idp"), os.environ["USER_POOL_ID"], email, name, PASSWORD)
     DynamoIdentityStore().create_user(User(sub, email, name, language, UserStatus.ACTIVE, NOW))
     return sub
 

@@ -79,7 +79,7 @@ def seed_logins(context: SeedContext) -> None:
     now = app_clock().now()
     sealer = Sealer(lambda: secret_value(context.environment["TOTP_KEY_SECRET_ID"]))
     for login in DEMO_LOGINS:
-        sub = _cognito_user(cognito, pool, login.email, login.name, DEMO_PASSWORD)
+        sub = confirmed_cognito_user(cognito, pool, login.email, login.name, DEMO_PASSWORD)
         for group in login.groups:
             cognito.admin_add_user_to_group(UserPoolId=pool, Username=sub, GroupName=group)
         context.user_ids[login.email] = sub
@@ -117,7 +117,7 @@ def seed_logins(context: SeedContext) -> None:
             context.account_ids[login.email].append(account.account_id)
 
 
-def _cognito_user(cognito: Any, pool: str, email: str, name: str, password: str) -> str:
+def confirmed_cognito_user(cognito: Any, pool: str, email: str, name: str, password: str) -> str:
     """A confirmed Cognito user with a permanent password (no invitation email); its sub."""
     created = cognito.admin_create_user(
         UserPoolId=pool,
@@ -160,7 +160,7 @@ def seed_customer(
     from balcao.domain.ids import new_ulid
     from balcao.runtime.composition import identity_store
 
-    sub = _cognito_user(boto3.client("cognito-idp"), environment["USER_POOL_ID"], email, name, password)
+    sub = confirmed_cognito_user(boto3.client("cognito-idp"), environment["USER_POOL_ID"], email, name, password)
     now = app_clock().now()
     user = User(sub, email, name, language, UserStatus.ACTIVE, now)
     account = AccountProfile(
