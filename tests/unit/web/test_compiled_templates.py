@@ -9,28 +9,18 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment
 
-from balcao.services.notifications import EMAILS, Site
+from balcao.services.notifications import EMAILS
 from balcao.web import rendering
 from balcao.web.emails import JinjaEmailRenderer
 from balcao.web.portal import PortalRequest, error_page
-
-SITE = Site("Balcão Hosting", "https://central.example.com", "suporte@balcao.example", "no-reply@balcao.example")
-FAILED = {
-    "payment_id": "01PAYMENT",
-    "invoice_id": "01INVOICE",
-    "invoice_ids": ["01INVOICE"],
-    "method": "card",
-    "amount": {"amount": 4990, "currency": "BRL"},
-    "attempt": 2,
-    "automatic": True,
-}
+from support.emails import PAYMENT_FAILED, SITE
 
 
 def rendered(language: str) -> tuple[str, str, str, str]:
     email = JinjaEmailRenderer().render(
         EMAILS["payment.failed"].template,
         language,
-        {"data": FAILED, "site": SITE, "recipient": None, "account_name": "Loja da Ana", "occurred_at": None},
+        {"data": PAYMENT_FAILED, "site": SITE, "recipient": None, "account_name": "Loja da Ana", "occurred_at": None},
     )
     page = error_page(PortalRequest(language=language, cookies={}), 404)
     return email.subject, email.text, email.html, str(page.body)

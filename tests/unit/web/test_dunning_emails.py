@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from balcao.services.notifications import EMAILS, Site
+from balcao.services.notifications import EMAILS
 from balcao.web.emails import JinjaEmailRenderer
+from support.emails import SITE
 
-SITE = Site("Balcão Hosting", "https://central.example.com", "suporte@balcao.example", "no-reply@balcao.example")
 INVOICE = {
     "invoice_id": "01INVOICE",
     "number": "INV-2026-000002",

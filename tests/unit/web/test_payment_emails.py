@@ -5,19 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from balcao.services.notifications import EMAILS, Site
+from balcao.services.notifications import EMAILS
 from balcao.web.emails import JinjaEmailRenderer
+from support.emails import PAYMENT_FAILED, SITE
 
-SITE = Site("Balcão Hosting", "https://central.example.com", "suporte@balcao.example", "no-reply@balcao.example")
-FAILED = {
-    "payment_id": "01PAYMENT",
-    "invoice_id": "01INVOICE",
-    "invoice_ids": ["01INVOICE"],
-    "method": "card",
-    "amount": {"amount": 4990, "currency": "BRL"},
-    "attempt": 1,
-    "automatic": True,
-}
 EXPIRING = {"method_id": "01METHOD", "brand": "visa", "last4": "4242", "exp_month": 11, "exp_year": 2026}
 SUBJECTS = {
     ("payment.failed", "pt-BR"): "Seu pagamento de R$ 49,90 não foi aprovado",
@@ -32,7 +23,7 @@ SUBJECTS = {
 @pytest.mark.parametrize(("event_type", "language"), sorted(SUBJECTS))
 def test_every_payment_email_in_every_language(event_type, language):
     context = {
-        "data": FAILED if event_type == "payment.failed" else EXPIRING,
+        "data": PAYMENT_FAILED if event_type == "payment.failed" else EXPIRING,
         "site": SITE,
         "recipient": None,
         "account_name": "Loja da Ana",

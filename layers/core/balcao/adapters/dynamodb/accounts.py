@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -218,12 +218,18 @@ def no_people(transaction: Transaction, account_id: str) -> None:
     transaction.update(summary_key(account_id), actions=[*_summary_actions(account_id), *counts])
 
 
-def _page_start(cursor: str | None, account_id: str, prefix: str) -> dict[str, Any] | None:
-    """The start key of a page of ``prefix`` items under the account, refused unless it is one of them."""
-    key = start_key(cursor, {"pk": keys.account_pk(account_id)}, TABLE_KEY)
-    if key is not None and not key["sk"]["S"].startswith(prefix):
+def _prefix_page[I: BalcaoItem, T](
+    model: type[I], account_id: str, prefix: str, limit: int, cursor: str | None, convert: Callable[[I], T]
+) -> tuple[list[T], str | None]:
+    """One Query of the account's ``prefix`` items, ``limit`` of them from the cursor on (a cursor of other items is
+    refused)."""
+    start = start_key(cursor, {"pk": keys.account_pk(account_id)}, TABLE_KEY)
+    if start is not None and not start["sk"]["S"].startswith(prefix):
         raise invalid_cursor()
-    return key
+    results = model.query(
+        keys.account_pk(account_id), model.sk.startswith(prefix), limit=limit, page_size=limit, last_evaluated_key=start
+    )
+    return [convert(item) for item in results], encode_cursor(results.last_evaluated_key)
 
 
 # --- the store -----------------------------------------------------------------------------------------------------
@@ -319,16 +325,7 @@ class DynamoAccountStore:
         ]
 
     def members_page(self, account_id: str, limit: int, cursor: str | None) -> tuple[list[Membership], str | None]:
-        """One Query of ``MEMBER#`` items, ``limit`` of them from the cursor on."""
-        results = MemberItem.query(
-            keys.account_pk(account_id),
-            MemberItem.sk.startswith(keys.MEMBER_PREFIX),
-            limit=limit,
-            page_size=limit,
-            last_evaluated_key=_page_start(cursor, account_id, keys.MEMBER_PREFIX),
-        )
-        found = [membership_from_item(i) for i in results]
-        return found, encode_cursor(results.last_evaluated_key)
+        return _prefix_page(MemberItem, account_id, keys.MEMBER_PREFIX, limit, cursor, membership_from_item)
 
     def memberships_of(self, user_id: str) -> list[Membership]:
         return [
@@ -381,16 +378,7 @@ class DynamoAccountStore:
         ]
 
     def contacts_page(self, account_id: str, limit: int, cursor: str | None) -> tuple[list[Contact], str | None]:
-        """One Query of ``CONTACT#`` items, ``limit`` of them from the cursor on."""
-        results = ContactItem.query(
-            keys.account_pk(account_id),
-            ContactItem.sk.startswith(keys.CONTACT_PREFIX),
-            limit=limit,
-            page_size=limit,
-            last_evaluated_key=_page_start(cursor, account_id, keys.CONTACT_PREFIX),
-        )
-        found = [contact_from_item(i) for i in results]
-        return found, encode_cursor(results.last_evaluated_key)
+        return _prefix_page(ContactItem, account_id, keys.CONTACT_PREFIX, limit, cursor, contact_from_item)
 
     def contact(self, account_id: str, contact_id: str) -> Contact | None:
         try:
