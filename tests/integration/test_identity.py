@@ -846,3 +846,34 @@ def test_staff_list_an_accounts_users_and_contacts_a_page_at_a_time(aws, staff_g
     # And a customer is refused
     customer = invoke("accounts", api_event("GET", users, resource=users_resource, claims=owner))
     assert customer["statusCode"] == 403
+
+
+# --- the rate limiter's bucket under concurrent requests ---------------------------------------------------------------
+def take_at_once(count: int, capacity: int) -> list[bool]:
+    """``count`` requests for one bucket (route and subject) released together, nothing refilled meanwhile."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from balcao.adapters.dynamodb.identity import DynamoRateLimiter
+
+    limiter, start, now = DynamoRateLimiter(), Barrier(count), time.time()
+
+    def take(_: int) -> bool:
+        start.wait()
+        return limiter.take("login", "203.0.113.7", capacity, 0.0, now)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(take, range(count)))
+
+
+def test_logins_at_once_from_one_address_under_the_limit_are_all_admitted(aws):
+    # Given an office of 24 people behind one address, signing in at the same moment, under a limit of 30
+    # When their logins reach the bucket together (their conditional writes race)
+    admitted = take_at_once(24, capacity=30)
+    # Then nobody is refused: a lost race is not an empty bucket
+    assert admitted == [True] * 24
+
+
+def test_logins_at_once_over_the_limit_are_admitted_up_to_the_capacity_exactly(aws):
+    admitted = take_at_once(24, capacity=10)
+    assert admitted.count(True) == 10

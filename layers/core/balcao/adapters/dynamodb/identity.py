@@ -501,27 +501,38 @@ class DynamoIdentityStore(DynamoAccountStore):
 
 
 class DynamoRateLimiter:
-    """Token buckets (capacity, refill per second) keyed by route and a subject (source IP or email); wall time."""
+    """Token buckets (capacity, refill per second) keyed by route and a subject (source IP or email); wall time.
+
+    A request reads its bucket and writes it back refilled and less one token, on condition that nobody wrote it
+    meanwhile. When somebody did (requests at once from one office behind one address), that writer has just
+    refilled the bucket: the request takes one of the tokens it left with an atomic decrement that never goes below
+    zero. So a lost race is never taken for an empty bucket, and the bucket never admits more than it holds."""
 
     def take(self, route: str, subject: str, capacity: int, refill_per_second: float, now: float) -> bool:
-        key = RateBucketItem(pk=keys.rate_bucket_pk(route, subject), sk=keys.BUCKET)
-        for _attempt in range(3):
-            try:
-                current = RateBucketItem.get(key.pk, key.sk)
-                tokens = min(capacity, float(current.tokens) + (now - float(current.updated_at)) * refill_per_second)
-                previous = current.updated_at
-            except RateBucketItem.DoesNotExist:
-                tokens, previous = float(capacity), None
+        pk, sk = keys.rate_bucket_pk(route, subject), keys.BUCKET
+        try:
+            current = RateBucketItem.get(pk, sk)
+        except RateBucketItem.DoesNotExist:
+            tokens, condition = float(capacity), RateBucketItem.pk.does_not_exist()
+        else:
+            elapsed = max(0.0, now - float(current.updated_at))
+            tokens = min(float(capacity), float(current.tokens) + elapsed * refill_per_second)
             if tokens < 1:
                 return False
-            item = RateBucketItem(pk=key.pk, sk=key.sk, tokens=tokens - 1, updated_at=now, ttl=int(now) + 86400)
-            condition = (
-                RateBucketItem.pk.does_not_exist() if previous is None else RateBucketItem.updated_at == previous
+            condition = (RateBucketItem.updated_at == current.updated_at) & (RateBucketItem.tokens == current.tokens)
+        item = RateBucketItem(pk=pk, sk=sk, tokens=tokens - 1, updated_at=now, ttl=int(now) + 86400)
+        try:
+            item.save(condition=condition)
+            return True
+        except PutError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+        try:
+            RateBucketItem(pk=pk, sk=sk).update(
+                actions=[RateBucketItem.tokens.add(-1)], condition=RateBucketItem.tokens >= 1
             )
-            try:
-                item.save(condition=condition)
-                return True
-            except PutError as error:
-                if error.cause_response_code != "ConditionalCheckFailedException":
-                    raise
+            return True
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
         return False
