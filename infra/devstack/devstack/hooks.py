@@ -13,6 +13,15 @@
 6. Fast queries: moto's Query reads the whole table, sorted, to answer any query (``Table.all_items()``: 95 ms at
    20,000 items, so the stack slowed down as it filled). A query on the table reads its partition only, a query on
    an index the items unsorted (moto filters and sorts what matches itself); the answers are the same.
+7. moto's per-request lookups remembered: its server lists its package folder (a ``stat`` per entry, under its
+   dispatch lock) twice a request to tell a service name from a host name; each request lists its handler class's
+   methods with ``inspect.getmembers``; every backend lookup searches the list of backends in use (an ``==`` call
+   per backend, under a global lock); and an EventBridge input transformer builds a JSONPath parser per path and
+   event. Each is now done once (the backend lookup only when the account is new); the answers are the same.
+8. In-process transport: a request from this interpreter to moto's endpoint (our functions, the pumps, the seed)
+   calls moto's server application directly, with the environ its HTTP server would build, instead of crossing a
+   loopback socket and a thread per connection. The request and the answer are the same bytes; clients in other
+   processes (tests, the bench, a developer's AWS CLI) still use the HTTP server.
 """
 
 from __future__ import annotations
@@ -308,6 +317,120 @@ def _same_key(found: Any, wanted: Any) -> bool:
     if wanted.type in ("S", "B"):
         return bool(found.type == wanted.type and found.value == wanted.value)
     return bool(found == wanted)
+
+
+def install_moto_lookups_once() -> None:
+    """moto's per-request lookups that never change answer from memory (see 7. above)."""
+    if "moto_lookups_once" in _installed:
+        return
+    import functools
+
+    import jsonpath_ng.ext
+    from moto import backends
+    from moto.core import responses
+    from moto.core.base_backend import BackendDict
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+    responses.method_names_from_class = functools.cache(responses.method_names_from_class)  # type: ignore[assignment]
+    jsonpath_ng.ext.parse = functools.lru_cache(maxsize=512)(jsonpath_ng.ext.parse)  # type: ignore[attr-defined]
+    original_create = BackendDict._create_account_specific_backend
+
+    def create_account_specific_backend(self: Any, account_id: str) -> None:
+        if not dict.__contains__(self, account_id):  # a known account's backend is registered already
+            original_create(self, account_id)
+
+    BackendDict._create_account_specific_backend = create_account_specific_backend  # type: ignore[method-assign]
+    _installed.add("moto_lookups_once")
+
+
+def install_in_process_transport(application: Callable[..., Any], endpoint: str) -> None:
+    """botocore requests from this interpreter to ``endpoint`` are answered by ``application`` (moto's server
+    application) without a socket. Installed as a built-in botocore handler, so sessions created afterwards carry it
+    (boto3's and PynamoDB's alike)."""
+    if "in_process_transport" in _installed:
+        return
+    from botocore import handlers
+
+    handlers.BUILTIN_HANDLERS.append(("before-send", _InProcessTransport(application, endpoint)))
+    _installed.add("in_process_transport")
+
+
+class _InProcessTransport:
+    def __init__(self, application: Callable[..., Any], endpoint: str) -> None:
+        from urllib.parse import urlsplit
+
+        self.application = application
+        self.prefix = endpoint.rstrip("/") + "/"
+        self.host, _, self.port = urlsplit(endpoint).netloc.partition(":")
+
+    def __call__(self, request: Any, **_: Any) -> Any:
+        if not (request.url + "/").startswith(self.prefix):
+            return None
+        from botocore.awsrequest import AWSResponse
+        from moto.core.botocore_stubber import MockRawResponse
+        from werkzeug.test import run_wsgi_app
+
+        environ = self.environ(request)
+        try:
+            chunks, status, headers = run_wsgi_app(self.application, environ, buffered=True)
+            body = b"".join(chunks)
+            status_code = int(status.split(" ", 1)[0])
+        except Exception as error:  # what moto's HTTP server answers for an error it did not handle
+            body, status_code, headers = f"Internal Server Error: {error!r}".encode(), 500, {}
+        return AWSResponse(request.url, status_code, dict(headers.items()), MockRawResponse(body))
+
+    def environ(self, request: Any) -> dict[str, Any]:
+        """What werkzeug's HTTP server (moto's request handler) builds for this request."""
+        import io
+        import sys
+        from urllib.parse import unquote, urlsplit
+
+        from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY, should_preserve_original_header_name
+        from werkzeug._internal import _wsgi_encoding_dance
+
+        url = urlsplit(request.url)
+        body = request.body
+        if body is None:
+            body = b""
+        elif hasattr(body, "read"):
+            body = body.read()
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        environ: dict[str, Any] = {
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "REQUEST_METHOD": request.method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": _wsgi_encoding_dance(unquote(url.path)),
+            "QUERY_STRING": _wsgi_encoding_dance(url.query),
+            "REMOTE_ADDR": "127.0.0.1",
+            "SERVER_NAME": self.host,
+            "SERVER_PORT": self.port,
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": url.netloc,
+        }
+        preserved: dict[str, str] = {}
+        for name, raw in request.headers.items():
+            value = (raw.decode() if isinstance(raw, bytes) else str(raw)).replace("\r\n", "")
+            key = name.upper().replace("-", "_")
+            if key == "TRANSFER_ENCODING":  # the body is read whole here, as the server's dechunking leaves it
+                continue
+            if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                key = f"HTTP_{key}"
+            if "_" in name:
+                if not should_preserve_original_header_name(name):
+                    continue
+                preserved.setdefault(key, name)
+            environ[key] = f"{environ[key]},{value}" if key in environ and key != "HTTP_HOST" else value
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = preserved
+        return environ
 
 
 def installed() -> frozenset[str]:

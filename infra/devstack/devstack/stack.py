@@ -122,6 +122,8 @@ class DevStack:
         os.environ["MOTO_PORT"] = str(moto_port)
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Balcao")
+        hooks.install_moto_lookups_once()
+        hooks.install_in_process_transport(self._moto._server.app, endpoint)
         requests.post(
             f"{endpoint}/moto-api/config",
             json={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}},
@@ -360,8 +362,12 @@ class DevStack:
 
 
 def _reset_cached_clients() -> None:
-    """PynamoDB caches a connection (and its endpoint) per model class: drop them after the endpoint changed."""
+    """PynamoDB caches a connection (and its endpoint) per model class, boto3 a default session: drop them after
+    the endpoint changed (and so that new ones carry the in-process transport)."""
+    import boto3
     from pynamodb.models import Model
+
+    boto3.DEFAULT_SESSION = None
 
     def walk(cls: type) -> list[type]:
         found = []

@@ -389,3 +389,38 @@ def test_a_table_query_takes_under_10_ms_on_a_20000_item_table(aws):
         timings.append(time.perf_counter() - started)
     timings.sort()
     assert timings[len(timings) // 2] < 0.010, timings
+
+
+def test_in_process_transport_answers_from_motos_server_application_without_a_socket():
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from devstack.stack import free_port
+
+    # Given moto's server application, and an endpoint where nothing listens
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    hooks.install_moto_lookups_once()
+    hooks.install_in_process_transport(DomainDispatcherApplication(create_backend_app), endpoint)
+    session = boto3.session.Session(region_name="eu-west-1")
+    dynamodb, s3 = session.client("dynamodb", endpoint_url=endpoint), session.client("s3", endpoint_url=endpoint)
+    # When clients of this interpreter call it: JSON (DynamoDB), REST with metadata and a non-ASCII key (S3)
+    dynamodb.create_table(
+        TableName="transport-guard",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.put_item(TableName="transport-guard", Item={"pk": {"S": "a"}, "n": {"N": "7"}})
+    s3.create_bucket(Bucket="transport-guard", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_object(Bucket="transport-guard", Key="anexos/relatório final.pdf", Body=b"%PDF", Metadata={"file_name": "x"})
+    try:
+        # Then they are answered as over HTTP, errors included
+        assert dynamodb.get_item(TableName="transport-guard", Key={"pk": {"S": "a"}})["Item"]["n"] == {"N": "7"}
+        got = s3.get_object(Bucket="transport-guard", Key="anexos/relatório final.pdf")
+        assert got["Body"].read() == b"%PDF" and got["Metadata"] == {"file_name": "x"}
+        with pytest.raises(dynamodb.exceptions.ResourceNotFoundException):
+            dynamodb.get_item(TableName="no-such-table", Key={"pk": {"S": "a"}})
+        assert "in_process_transport" in hooks.installed() and "moto_lookups_once" in hooks.installed()
+    finally:
+        dynamodb.delete_table(TableName="transport-guard")
+        s3.delete_object(Bucket="transport-guard", Key="anexos/relatório final.pdf")
+        s3.delete_bucket(Bucket="transport-guard")
