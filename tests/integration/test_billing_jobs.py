@@ -159,6 +159,22 @@ def test_credit_pays_renewals_in_the_run(aws, invoke, clock):
     assert invoices().store.credit(account).balance == Money.of(0, "BRL")
 
 
+def test_a_catch_up_run_reads_each_account_once_however_many_days_it_renews_on(aws, invoke, clock):
+    from support.ddb import count_dynamodb_calls
+
+    # Given two accounts, one renewing on three days of the window and the other on one of them
+    often, once = given_account("owner"), given_account("owner")
+    for day in (1, 2, 3):
+        given_service(often, date(2026, 12, day))
+    given_service(once, date(2026, 12, 2))
+    # When one run renews them all
+    with count_dynamodb_calls() as calls:
+        counts = run(invoke, "renewals")
+    # Then both accounts' buyers and credit balances were read in one batch each, on the first day they renew
+    assert counts["issued"] == 4
+    assert calls.operations.count("BatchGetItem") == 4  # day 1: one account; day 2: the other; buyers and credits
+
+
 def test_paying_a_renewal_advances_the_due_date_once(aws, invoke, clock):
     # Given a renewal issued for a monthly service due 2026-12-06
     account = given_account("owner")

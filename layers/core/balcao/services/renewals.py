@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Protocol
 
@@ -103,6 +103,27 @@ class BatchReader(Protocol):
     def credits(self, account_ids: list[str]) -> dict[str, CreditBalance]: ...
 
 
+@dataclass
+class _AccountsOfRun:
+    """The buyers and credit balances of the run's accounts, each read once per run (in batches, as a day first needs
+    it): an account renewing on several days of a catch-up run is read once, not once a day. The run keeps a balance
+    up to date as its renewals use credit."""
+
+    batches: BatchReader
+    buyers: dict[str, Buyer | None] = field(default_factory=dict)
+    credits: dict[str, CreditBalance] = field(default_factory=dict)
+
+    def read(self, account_ids: Iterable[str]) -> None:
+        missing = [a for a in dict.fromkeys(account_ids) if a not in self.buyers]
+        if not missing:
+            return
+        buyers, credits = self.batches.buyers(missing), self.batches.credits(missing)
+        for account_id in missing:
+            self.buyers[account_id] = buyers.get(account_id)
+            # An account without a CREDIT_BALANCE item has no credit (no read per renewal).
+            self.credits[account_id] = credits.get(account_id) or CreditBalance(account_id, None)
+
+
 def _never() -> bool:
     return False
 
@@ -123,6 +144,7 @@ class Renewals:
         today = self.invoices.today()
         policy = self._policy()
         coverage = self.coverage.load()
+        accounts = _AccountsOfRun(self.batches)
         for window in coverage.windows(today, policy.leads):
             stuck = False  # a failure keeps this lead's checkpoint before its day: tried again next run
             for day in window.days():
@@ -132,26 +154,23 @@ class Renewals:
                 due = [
                     s for s in self.services.due_on(day) if policy.lead_for(s.product_id, s.cycle) == window.lead_days
                 ]
-                stuck = self._renew_all(due, counts) or stuck
+                stuck = self._renew_all(due, accounts, counts) or stuck
                 counts["days"] += 1
                 if not stuck:
                     coverage = coverage.advanced(window.lead_days, day)
             self.coverage.save(coverage)
         return counts
 
-    def _renew_all(self, due: Sequence[BillableService], counts: dict[str, int]) -> bool:
-        accounts = [s.account_id for s in due]
-        buyers = self.batches.buyers(accounts) if due else {}
-        credits = self.batches.credits(accounts) if due else {}
+    def _renew_all(self, due: Sequence[BillableService], accounts: _AccountsOfRun, counts: dict[str, int]) -> bool:
+        accounts.read(s.account_id for s in due)
         failed = False
         for service in due:
-            # Read in the batch: an account without a CREDIT_BALANCE item has no credit (no read per renewal).
-            known = credits.get(service.account_id) or CreditBalance(service.account_id, None)
-            outcome, invoice = self._renew_one(service, buyers.get(service.account_id), known)
+            known = accounts.credits[service.account_id]
+            outcome, invoice = self._renew_one(service, accounts.buyers[service.account_id], known)
             counts[outcome] += 1
             failed = failed or outcome == "failed"
             if invoice is not None and not invoice.amount_paid.is_zero and known.balance is not None:
-                credits[service.account_id] = CreditBalance(
+                accounts.credits[service.account_id] = CreditBalance(
                     known.account_id, known.balance - invoice.amount_paid, known.auto_apply
                 )
         return failed
