@@ -1,14 +1,18 @@
 """The invoice and credit-note PDF: fpdf2 with the embedded DejaVu fonts, A4, in the document's language.
 
-Only the PDF path imports this module, so fpdf2, segno and the fonts stay out of every other cold start. Each
-document registers the two DejaVu faces itself (about 25 ms each): fpdf2 records the glyphs a document uses on the
-font, subsets the font in place and closes it when the file is written, so a parsed font cannot serve two documents.
+Only the PDF path imports this module, so fpdf2, segno and the fonts stay out of every other cold start. The two
+DejaVu faces are parsed once per container (about 25 ms each: fpdf2 reads every glyph's width); each document gets
+its own copy of a parsed face, sharing its widths and character map but with its own glyph subset and its own lazily
+read font file, because fpdf2 records the glyphs a document uses on the face and subsets the font file in place when
+the document is written.
 Every label goes through ``gettext``, every amount through ``format_money`` and every date through ``format_day``.
 The creation date is the issue date, so the same document always renders the same bytes.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,9 +23,10 @@ from pathlib import Path
 
 import segno
 from babel.numbers import format_percent
+from fontTools import ttLib
 from fpdf import FPDF
 from fpdf.enums import Align, TableBordersLayout, TableHeadingsDisplay, WrapMode, XPos, YPos
-from fpdf.fonts import FontFace
+from fpdf.fonts import FontFace, SubsetMap, TTFFont
 
 from balcao.domain.errors import N_
 from balcao.domain.invoice_document import (
@@ -111,6 +116,41 @@ def pix_qr_png(copy_paste: str) -> bytes:
     return buffer.getvalue()
 
 
+# The tables fpdf2 2.8 drops from every embedded font (OpenType layout, colour and bitmap glyphs): dropped once from
+# the font file a container keeps, rather than read and dropped again for every document.
+UNEMBEDDED_TABLES = (
+    "FFTM", "GDEF", "GPOS", "GSUB", "MATH", "hdmx", "meta", "sbix", "CBDT", "CBLC", "EBDT", "EBLC", "EBSC", "SVG ",
+    "CPAL", "COLR",
+)  # fmt: skip
+
+
+@functools.cache
+def _parsed_face(style: str) -> tuple[TTFFont, bytes]:
+    """A DejaVu face as fpdf2 parses it (read-only from here on), and its font file without the tables fpdf2 does
+    not embed."""
+    path = FONT_FILES[style]
+    font_file = ttLib.TTFont(path, recalcTimestamp=False, lazy=True)
+    for tag in UNEMBEDDED_TABLES:
+        if tag in font_file:
+            del font_file[tag]
+    trimmed = BytesIO()
+    font_file.save(trimmed)
+    return TTFFont(FPDF(), path, f"{FONT_FAMILY.lower()}{style}", style), trimmed.getvalue()
+
+
+def _face_for(pdf: FPDF, style: str) -> TTFFont:
+    """A document's own copy of a parsed face (fpdf2 2.8's ``TTFFont``): what writing the document changes is its
+    own — the glyph subset, the missing glyphs, the largest size used, and the font file it subsets."""
+    parsed, font_file = _parsed_face(style)
+    face = copy.copy(parsed)
+    face.i = len(pdf.fonts) + 1
+    face.ttfont = ttLib.TTFont(BytesIO(font_file), recalcTimestamp=False, fontNumber=0, lazy=True)
+    face.subset = SubsetMap(face)
+    face.missing_glyphs = []
+    face.biggest_size_pt = 0
+    return face
+
+
 def _png_size(png: bytes) -> tuple[int, int]:
     """Width and height from a PNG's IHDR chunk."""
     width, height = struct.unpack(">II", png[16:24])
@@ -123,8 +163,9 @@ class InvoicePdf(FPDF):
     def __init__(self, document: InvoiceDocument) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.document = document
-        for style, path in FONT_FILES.items():
-            self.add_font(FONT_FAMILY, style, path)
+        for style in FONT_FILES:
+            face = _face_for(self, style)
+            self.fonts[face.fontkey] = face
         self.set_margins(PAGE_MARGIN_MM, PAGE_MARGIN_MM, PAGE_MARGIN_MM)
         self.set_auto_page_break(auto=True, margin=FOOTER_SPACE_MM)
         self.set_creation_date(datetime.combine(document.issue_date, time(), tzinfo=UTC))
