@@ -2,10 +2,11 @@
 
 The layer is built as ``sam build`` builds it (``layers/core/Makefile``: dependencies, balcao, compiled catalogs,
 bytecode compiled with unchecked hashes) and each function's folder is copied as SAM ships it (sources only). A moto
-server holds every resource of template.yaml and the demo seed. Each run starts a fresh interpreter with only the
-standard library, the layer and the function's folder importable (``-I -S -B``), imports ``app.py`` and calls its
-handler once with a representative event; the floor is ``import boto3; boto3.client("dynamodb")`` from the same
-layer. Runs are interleaved (floor, every function, then again) so drift on the machine touches all alike.
+server with the devstack's hooks holds every resource of template.yaml and the demo seed. Each run starts a fresh
+interpreter with only the standard library, the layer and the function's folder importable (``-I -S -B``), imports
+``app.py`` and calls its handler once with a representative event; the floor is ``import boto3;
+boto3.client("dynamodb")`` from the same layer. Runs are interleaved (floor, every function, then again) so drift on
+the machine touches all alike.
 
 ``python -m bench.cold_start RESULT.json``
 """
@@ -202,7 +203,10 @@ def start_moto() -> tuple[Any, dict[str, str], Any]:
         json={"stepfunctions": {"execute_state_machine": False}, "lambda": {"use_docker": False}},
         timeout=10,
     ).raise_for_status()
-    hooks.install_fast_transactions()
+    hooks.install_fast_transactions()  # the devstack's hooks: the functions' first calls meet the same moto
+    hooks.install_fast_queries()
+    hooks.install_moto_lookups_once()
+    hooks.install_in_process_transport(server._server.app, endpoint)  # the seed here; the children use HTTP
     created = resources.create_all()
     environment = {**created.environment(), "PAYMENTS_MODE": "local", "SECURE_COOKIES": "false"}
     os.environ.update(environment)
