@@ -3,13 +3,16 @@
 - ``QueuePump``: an SQS event source mapping (batch, partial failures, failed messages visible again at once so
   retries do not wait for a visibility timeout; moto moves them to the DLQ after ``maxReceiveCount``).
 - ``StreamPump``: the DynamoDB stream event source (filters, batch, retry of a failed batch, then skip and log).
-- ``settle()``: returns once every pump has polled empty twice since it last worked and every running Step
-  Functions execution is blocked in a Wait state. It polls in the devstack, so tests never sleep.
+- ``settle()``: returns once every pump's last poll found nothing, nothing was written for it since, no pump is
+  polling or delivering, and every running Step Functions execution is blocked in a Wait state — the same in two
+  checks in a row with nothing happening between them. It waits in the devstack, so tests never sleep.
 
 An idle pump sleeps until something it reads is written (``wake_for``, called by the write hook on moto: a message
-added to its queue, a record added to its table's stream), until ``settle()`` asks every pump to poll at its
-pace, or at the latest after ``IDLE_WAKE_SECONDS`` (messages that become visible with no write: a delay or a
-visibility timeout ending). Idle pumps used to poll every 10 ms, which kept a core busy and slowed every request.
+added to its queue, a record added to its table's stream) or at the latest after ``IDLE_WAKE_SECONDS`` (messages
+that become visible with no write: a visibility timeout ending). A failed message is made visible again at once and
+the pump that worked polls again at once, so no wait hides work from ``settle()``. Idle pumps used to poll every
+10 ms, and ``settle()`` had every pump poll every 10 ms while it waited: both kept a core busy and slowed every
+request.
 """
 
 from __future__ import annotations
@@ -30,11 +33,12 @@ from devstack import hooks
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 Invoker = Callable[[str, dict[str, Any]], Any]
-POLL_IDLE_SECONDS = 0.01  # settle()'s pace: while it waits, every pump polls this often
+SETTLE_CHECK_SECONDS = 0.01  # settle()'s pace: how often it looks at the pumps' state
 IDLE_WAKE_SECONDS = 0.5  # an idle pump's own pace when no write wakes it
 
 _listening: dict[str, set[Pump]] = defaultdict(set)  # what a pump reads (queue or table ARN) → running pumps
 _listening_lock = threading.Lock()
+_happenings = [0]  # writes for a pump and polls started, counted so that settle() sees whether anything moved
 
 
 def wake_for(source_arn: str) -> None:
@@ -51,10 +55,10 @@ class Pump(threading.Thread):
     def __init__(self, name: str) -> None:
         super().__init__(name=name, daemon=True)
         self.stopped = threading.Event()
-        self.woken = threading.Event()
-        self.activity = 0
+        self.woken = threading.Event()  # set by a write for this pump, cleared when a poll starts
+        self.polling = False
+        self.found_nothing = False  # what the last poll found
         self.empty_polls = 0
-        self.busy = False
         self.errors = 0
 
     def stop(self) -> None:
@@ -62,13 +66,21 @@ class Pump(threading.Thread):
         self.woken.set()
 
     def wake(self) -> None:
+        _happenings[0] += 1
         self.woken.set()
+
+    @property
+    def quiet(self) -> bool:
+        """The last poll found nothing and nothing was written for this pump since (nor is it polling)."""
+        return self.found_nothing and not self.polling and not self.woken.is_set()
 
     def run(self) -> None:
         with _listening_lock:
             _listening[self.source_arn].add(self)
         try:
             while not self.stopped.is_set():
+                self.polling = True
+                _happenings[0] += 1
                 self.woken.clear()  # before polling: a write during the poll makes the wait below return at once
                 try:
                     worked = self.poll_once()
@@ -78,9 +90,9 @@ class Pump(threading.Thread):
                     traceback.print_exc()
                     self.errors += 1
                     worked = False
-                if worked:
-                    self.activity += 1
-                else:
+                self.found_nothing = not worked
+                self.polling = False
+                if not worked:
                     self.empty_polls += 1
                     self.woken.wait(IDLE_WAKE_SECONDS)
         finally:
@@ -135,26 +147,22 @@ class QueuePump(Pump):
         ).get("Messages", [])
         if not received:
             return False
-        self.busy = True
+        records = [self._record(message) for message in received]
+        failed: set[str] = set()
         try:
-            records = [self._record(message) for message in received]
-            failed: set[str] = set()
-            try:
-                result = self.invoke(self.function, {"Records": records})
-                if self.report_failures and isinstance(result, dict):
-                    failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
-            except Exception:
-                traceback.print_exc()
-                failed = {m["MessageId"] for m in received}
-            for message in received:
-                if message["MessageId"] in failed:
-                    self.client.change_message_visibility(
-                        QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                    )
-                else:
-                    self.client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-        finally:
-            self.busy = False
+            result = self.invoke(self.function, {"Records": records})
+            if self.report_failures and isinstance(result, dict):
+                failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        except Exception:
+            traceback.print_exc()
+            failed = {m["MessageId"] for m in received}
+        for message in received:
+            if message["MessageId"] in failed:
+                self.client.change_message_visibility(
+                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+            else:
+                self.client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return True
 
     def _record(self, message: dict[str, Any]) -> dict[str, Any]:
@@ -224,12 +232,8 @@ class StreamPump(Pump):
             if not records:
                 self.iterators[shard_id] = response.get("NextShardIterator", iterator)
                 continue
-            self.busy = True
             worked = True
-            try:
-                self._deliver([self._record(r) for r in records])
-            finally:
-                self.busy = False
+            self._deliver([self._record(r) for r in records])
             self.iterators[shard_id] = response.get("NextShardIterator", iterator)
         return worked
 
@@ -285,26 +289,20 @@ def running_executions() -> int:
 
 
 def settle(pumps: list[Pump], timeout_seconds: float = 60.0) -> None:
-    """Return once nothing moves: every pump polled empty twice since it last worked, executions all wait."""
+    """Return once nothing moves: every pump quiet and every running execution waiting, in two checks in a row with
+    nothing written for a pump and no poll started between them."""
     deadline = time.monotonic() + timeout_seconds
-    baseline = {pump.name: (pump.activity, pump.empty_polls) for pump in pumps}
+    seen = -1
     while time.monotonic() < deadline:
-        quiet = True
-        for pump in pumps:
-            activity, empty = baseline[pump.name]
-            if pump.activity != activity or pump.busy:
-                baseline[pump.name] = (pump.activity, pump.empty_polls)
-                quiet = False
-            elif pump.empty_polls - empty < 2:
-                quiet = False
-        if quiet and running_executions() <= hooks.waiting_executions():
-            return
-        if not quiet and running_executions() > hooks.waiting_executions():
-            baseline = {pump.name: (pump.activity, pump.empty_polls) for pump in pumps}
-        for pump in pumps:
-            pump.wake()
-        time.sleep(POLL_IDLE_SECONDS)
-    state = {p.name: {"busy": p.busy, "activity": p.activity} for p in pumps}
+        happened = _happenings[0]
+        if all(pump.quiet for pump in pumps) and running_executions() <= hooks.waiting_executions():
+            if happened == seen:
+                return
+            seen = happened
+        else:
+            seen = -1
+        time.sleep(SETTLE_CHECK_SECONDS)
+    state = {p.name: {"polling": p.polling, "quiet": p.quiet} for p in pumps if not p.quiet}
     raise TimeoutError(
         f"the devstack did not settle in {timeout_seconds}s: {json.dumps(state)}; running executions {running_executions()}"
     )

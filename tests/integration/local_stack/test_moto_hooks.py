@@ -303,23 +303,23 @@ def test_a_write_to_the_table_wakes_its_idle_stream_pump(aws, unwoken_pumps_slee
         pump.join(5)
 
 
-def test_settle_has_idle_pumps_poll_at_its_pace(aws, unwoken_pumps_sleep_a_minute):
-    # Given an idle pump that nothing wakes
+def test_settle_returns_at_once_on_idle_pumps_and_waits_for_what_was_just_written(aws, unwoken_pumps_sleep_a_minute):
+    # Given an idle pump that only a write wakes
+    delivered = Delivered()
     pump = pumps.QueuePump(
-        aws.attribute("NotificationsQueue", "Arn"),
-        aws.ref("NotificationsQueue"),
-        "Notifications",
-        Delivered(),
-        10,
-        True,
+        aws.attribute("NotificationsQueue", "Arn"), aws.ref("NotificationsQueue"), "Notifications", delivered, 10, True
     )
     pump.start()
     try:
         idle(pump)
-        # When the stack settles, Then it returns in well under the pump's own idle pace
-        started = time.monotonic()
+        # When the stack settles with nothing to do, Then it returns at once (no pump is made to poll)
+        started, polls = time.monotonic(), pump.empty_polls
         pumps.settle([pump], timeout_seconds=5)
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 1 and pump.empty_polls == polls
+        # And when a message was just sent, settling returns only after the pump handed it over
+        boto3.client("sqs").send_message(QueueUrl=aws.ref("NotificationsQueue"), MessageBody='{"settle": "me"}')
+        pumps.settle([pump], timeout_seconds=5)
+        assert [r["body"] for e in delivered.events for r in e["Records"]] == ['{"settle": "me"}']
     finally:
         pump.stop()
         pump.join(5)
