@@ -31,10 +31,10 @@ PARTS = {
     "stack": "bench.stack_runs",
 }
 # The run's plan: stages one after the other; within a stage, lanes side by side (on two cores each lane has about
-# one), within a lane, parts in order. The devstack part starts first, so its load phase (the stack and the load
-# generator, two busy processes) overlaps the cold starts, whose runs are interleaved with their floor, rather than
-# the renewal run, whose ratio compares two halves measured one after the other.
-STAGES = [[["cold", "renewal"], ["stack", "inprocess"]]]
+# one), within a lane, parts in order. Each timed figure has a single-threaded neighbour: the cold starts and then
+# the in-process figures beside the renewal run and then the devstack's payments. The devstack part ends with its
+# load phase (the stack and the load generator, two busy processes), when the other lane has finished.
+STAGES = [[["cold", "inprocess"], ["renewal", "stack"]]]
 NOTES = Path(__file__).with_name("notes.md")
 
 
