@@ -158,19 +158,22 @@ def test_a_saved_method_pays_the_services_chosen_for_it(world):
     saved = owner.post(f"/payment-methods/{second}/services", {"service_id": [site, shop]})
     # Then she is sent back to the methods, where the card says it pays them
     assert location(saved) == "/payment-methods?done=method_services"
-    assert "Pays 2 service(s) by default." in text(owner.get("/payment-methods"))
+    assert "Pays 2 services by default." in text(owner.get("/payment-methods"))
     chosen = owner.get(f"/payment-methods/{second}/services")["body"]
     assert f'value="{site}" checked' in chosen and f'value="{shop}" checked' in chosen
     # When she posts another account's service, then the form says so and nothing changes
     refused = owner.post(f"/payment-methods/{second}/services", {"service_id": [site, elsewhere]})
     assert_form_error(refused, "service_id", "Choose among the services of this account.")
-    assert "Pays 2 service(s) by default." in text(owner.get("/payment-methods"))
+    assert "Pays 2 services by default." in text(owner.get("/payment-methods"))
     # And Bia cannot open or change Ana's card
     assert_refused(world["other"].get(f"/payment-methods/{second}/services"))
     assert_refused(world["other"].post(f"/payment-methods/{second}/services", {"service_id": []}))
     assert_refused(world["other"].post(f"/payment-methods/{second}/default"))
     assert_refused(world["other"].post(f"/payment-methods/{second}/remove"))
-    assert "Pays 2 service(s) by default." in text(owner.get("/payment-methods"))
+    assert "Pays 2 services by default." in text(owner.get("/payment-methods"))
+    # And with one service left, the card says so in the singular
+    owner.post(f"/payment-methods/{second}/services", {"service_id": [site]})
+    assert "Pays 1 service by default." in text(owner.get("/payment-methods"))
 
 
 def test_a_saved_methods_services_page_reads_the_method_and_the_services_in_one_query(world, ddb_calls):
