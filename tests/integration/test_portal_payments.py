@@ -73,6 +73,21 @@ def test_pix_from_the_invoice_to_a_qr_code_with_a_copy_button(world):
     assert "POST /api/accounts/{account_id}/invoices/{invoice_id}/payments" in actions
 
 
+def test_a_boleto_refused_for_want_of_a_tax_id_keeps_boleto_chosen(world):
+    # Given an unpaid invoice of an account without its CPF
+    AccountItem.get(keys.account_pk(world["a"]), keys.PROFILE).update(
+        actions=[AccountItem.tax_kind.remove(), AccountItem.tax_id.remove()]
+    )
+    invoice = given_issued_invoice(world["a"], 4990)
+    # When Ana chooses boleto
+    refused = world["owner"].post(f"/invoices/{invoice.invoice_id}/pay", {"method": "boleto"})
+    # Then the page says why, with boleto still the method chosen (not the first one, PIX)
+    assert refused["statusCode"] == 422
+    assert re.search(r'value="boleto" checked', refused["body"]) and not re.search(
+        r'value="pix" checked', refused["body"]
+    )
+
+
 def test_a_boleto_shows_its_line_and_a_printable_page_with_its_barcode(world):
     # Given an unpaid invoice of an account with a CPF
     invoice = given_issued_invoice(world["a"], 10000)
@@ -115,8 +130,10 @@ def test_several_invoices_at_once(world):
     # Then one payment for R$ 100,00 covers both
     payment = owner.get(location(done))
     assert "R$100.00" in text(payment) and first.number in text(payment) and second.number in text(payment)
-    # And choosing none is refused
-    assert_form_error(owner.post("/pay", {"method": "pix"}), "invoice_id", "Choose the invoices to pay.")
+    # And choosing none is refused, with the method she chose still chosen
+    refused = owner.post("/pay", {"method": "boleto"})
+    assert_form_error(refused, "invoice_id", "Choose the invoices to pay.")
+    assert 'value="boleto" checked' in refused["body"] and 'value="pix" checked' not in refused["body"]
 
 
 def test_saved_methods_are_added_made_default_and_removed(world):

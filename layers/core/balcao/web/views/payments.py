@@ -103,7 +103,9 @@ def pay_page(
     invoice, credit = payments.invoice_to_pay(membership.account_id, invoice_id)
     payable = invoice.is_unpaid and not invoice.amount_due.is_zero
     methods = methods_for(invoice.currency, credit)
-    chosen = invoice.payment_method.value if invoice.payment_method and invoice.payment_method.value in methods else ""
+    posted = visit.request.value("method") if errors else None  # after an error, the method the customer chose
+    saved = invoice.payment_method.value if invoice.payment_method else None
+    chosen = next((m for m in (posted, saved) if m in methods), methods[0])
     return page(
         visit.request,
         "payments/pay.html",
@@ -113,7 +115,7 @@ def pay_page(
         payable=payable,
         pending=invoice.status is InvoiceStatus.PAYMENT_PENDING,
         methods=[(m, METHOD_LABELS[m], METHOD_HINTS[m]) for m in methods],
-        chosen=chosen or methods[0],
+        chosen=chosen,
         errors=errors or {},
     )
 
@@ -154,6 +156,7 @@ def several_page(
         invoices=open_invoices,
         today=payments.invoices.today(),
         methods=[(m, METHOD_LABELS[m], METHOD_HINTS[m]) for m in methods],
+        chosen=next((m for m in (visit.request.value("method"),) if m in methods), methods[0]),
         selected=set(visit.request.values("invoice_id")),
         errors=errors or {},
     )
