@@ -438,8 +438,8 @@ def markdown(results: dict[str, Any], sections: dict[str, list[Line]], meta: dic
     if meta.get("lanes"):
         plan = " → ".join(" ∥ ".join(" then ".join(lane) for lane in stage) for stage in meta["lanes"])
         out.append(
-            f"- parts: {plan} (∥: side by side, each in its own single-threaded interpreter; the devstack part ran "
-            "alone)"
+            f"- parts: {plan} (→: one stage after the other; ∥: lanes side by side; within a lane, one part after the "
+            "other, each in its own interpreter)"
         )
     out.append("")
     failing = failures(sections)
