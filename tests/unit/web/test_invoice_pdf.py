@@ -463,6 +463,27 @@ def test_the_same_document_renders_the_same_bytes():
     assert first == again
 
 
+def test_documents_rendered_at_once_in_one_process_are_the_documents_rendered_alone():
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    # Given two documents and their bytes when each is rendered alone
+    documents = [brazilian_invoice(), spanish_invoice()] * 4
+    alone = [render_invoice_pdf(document) for document in documents[:2]] * 4
+    start = Barrier(len(documents))
+
+    def render(document: InvoiceDocument) -> bytes:
+        start.wait()
+        return render_invoice_pdf(document)
+
+    # When eight threads render them at the same moment (the parsed fonts are shared by the process)
+    with ThreadPoolExecutor(max_workers=len(documents)) as pool:
+        together = list(pool.map(render, documents))
+
+    # Then each is byte for byte what it is alone
+    assert together == alone
+
+
 def test_every_invoice_status_has_a_label():
     # Given the statuses a document may carry and the labels the PDF prints
     # When they are compared

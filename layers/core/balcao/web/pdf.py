@@ -140,10 +140,13 @@ def _parsed_face(style: str) -> tuple[TTFFont, bytes]:
 
 def _face_for(pdf: FPDF, style: str) -> TTFFont:
     """A document's own copy of a parsed face (fpdf2 2.8's ``TTFFont``): what writing the document changes is its
-    own — the glyph subset, the missing glyphs, the largest size used, and the font file it subsets."""
+    own — the glyph subset, the missing glyphs, the largest size used, the font descriptor (writing gives it the
+    document's object number and font stream) and the font file it subsets. The widths and the character map are
+    shared, read-only."""
     parsed, font_file = _parsed_face(style)
     face = copy.copy(parsed)
     face.i = len(pdf.fonts) + 1
+    face.desc = copy.copy(parsed.desc)
     face.ttfont = ttLib.TTFont(BytesIO(font_file), recalcTimestamp=False, fontNumber=0, lazy=True)
     face.subset = SubsetMap(face)
     face.missing_glyphs = []
