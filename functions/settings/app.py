@@ -16,7 +16,7 @@ from balcao.runtime import access
 from balcao.runtime.audit import RequestAuditor
 from balcao.runtime.http import rest_resolver
 from balcao.runtime.observability import logger, tracer
-from balcao.services.company_settings import CompanySettings, load_company_settings, update_company_settings
+from balcao.services.company_settings_document import CompanySettings, load_company_document, update_company_settings
 
 app = rest_resolver(audit=RequestAuditor(DynamoAuditLog(), app_clock()))
 store = DynamoSettingsStore()
@@ -24,7 +24,7 @@ store = DynamoSettingsStore()
 
 @app.get("/api/staff/settings", **access.staff(StaffRole.SUPPORT, StaffRole.FINANCE))
 def get_settings() -> CompanySettings:
-    return load_company_settings(store)
+    return load_company_document(store)
 
 
 @app.patch("/api/staff/settings", **access.staff())

@@ -171,7 +171,7 @@ def test_login_is_rate_limited_per_email_at_the_default_limits(aws, invoke):
 
 def test_the_limits_come_from_the_company_settings(aws, invoke):
     from balcao.adapters.dynamodb.settings import DynamoSettingsStore
-    from balcao.services.company_settings import update_company_settings
+    from balcao.services.company_settings_document import update_company_settings
 
     update_company_settings(
         DynamoSettingsStore(), {"rate_limits": {"login": {"per_email": {"capacity": 2, "window_seconds": 3600}}}}

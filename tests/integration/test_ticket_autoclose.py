@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from balcao.adapters.dynamodb.settings import DynamoSettingsStore, forget_cached_settings
-from balcao.services.company_settings import update_company_settings
+from balcao.services.company_settings_document import update_company_settings
 from devstack import mail
 from support.identity import given_account, given_session, given_staff
 from support.pipeline import Pipeline

@@ -13,7 +13,7 @@ from balcao.domain.accounts import Permission
 from balcao.domain.errors import NotFoundError
 from balcao.domain.ids import new_ulid
 from balcao.runtime.tickets_composition import tickets
-from balcao.services.company_settings import CompanySettings, update_company_settings
+from balcao.services.company_settings_document import CompanySettings, update_company_settings
 from devstack import mail
 from support.identity import NOW, given_account, given_member, given_session, given_staff
 from support.pipeline import Pipeline

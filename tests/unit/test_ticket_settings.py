@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from balcao.domain.errors import InvalidInputError
-from balcao.services.company_settings import CompanySettings, update_company_settings
+from balcao.services.company_settings_document import CompanySettings, update_company_settings
 
 
 class MemorySettings:

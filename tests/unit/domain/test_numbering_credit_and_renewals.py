@@ -19,7 +19,7 @@ from balcao.domain.invoice_numbering import (
 )
 from balcao.domain.money import Currency, Money
 from balcao.domain.renewals import LeadOverride, LeadPolicy, RenewalCoverage, period_from
-from balcao.services.company_settings import CompanySettings
+from balcao.services.company_settings_document import CompanySettings
 
 DAY = date(2026, 11, 22)
 

@@ -13,7 +13,7 @@ from balcao.adapters.secrets import secret_value
 from balcao.runtime.settings import load_settings
 from balcao.services.accounts import Accounts
 from balcao.services.auth import Auth
-from balcao.services.company_settings import CompanySettings, load_company_settings
+from balcao.services.company_settings import CompanySettingsView, load_company_settings
 
 
 @cache
@@ -31,7 +31,7 @@ def rate_limiter() -> DynamoRateLimiter:
     return DynamoRateLimiter()
 
 
-def company() -> CompanySettings:
+def company() -> CompanySettingsView:
     return load_company_settings(settings_store())
 
 

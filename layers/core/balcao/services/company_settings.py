@@ -1,23 +1,27 @@
 """Company settings: brand, locale, contact addresses and every capability's policy, edited by staff.
 
-One document, validated by ``CompanySettings``. Each capability adds its own section here (with defaults), so a
-stored document from an older release still loads. ``PATCH`` merges a partial document into the current one,
-validates the whole, and saves it only if nobody saved in between.
+One document with a section per concern (each with defaults, so a stored document from an older release still
+loads). Staff read and save the whole document, validated by ``CompanySettings``
+(``balcao.services.company_settings_document``, which imports every capability's section). A request reads it
+through ``CompanySettingsView``: each section is validated when first read, and a capability's section module (with
+its domain modules) is imported only then, so a function imports only the sections it uses — a queue consumer that
+reads the brand does not import dunning, invoicing and payment policies at its cold start.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from balcao.domain.errors import InvalidInputError, problems_from_validation
-from balcao.services.dunning_settings import DunningSettings
-from balcao.services.invoice_settings import InvoiceSettings
-from balcao.services.payment_settings import PaymentSettings
 from balcao.services.ports import SettingsStore
-from balcao.services.service_settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from balcao.services.dunning_settings import DunningSettings
+    from balcao.services.invoice_settings import InvoiceSettings
+    from balcao.services.payment_settings import PaymentSettings
+    from balcao.services.service_settings import ServiceSettings
 
 LanguageCode = Literal["pt-BR", "es", "en"]
 CurrencyCode = Literal["BRL", "EUR"]
@@ -191,28 +195,72 @@ class TicketSettings(Section):
         return next((d for d in self.departments if d.code == code), None)
 
 
-class CompanySettings(Section):
-    brand: BrandSettings = BrandSettings()
-    locale: LocaleSettings = LocaleSettings()
-    contact: ContactSettings = ContactSettings()
-    rate_limits: RateLimitSettings = RateLimitSettings()
-    identity: IdentitySettings = IdentitySettings()
-    retention: RetentionSettings = RetentionSettings()
-    # invoices
-    invoices: InvoiceSettings = InvoiceSettings()
-    # tickets
-    tickets: TicketSettings = TicketSettings()
-    # dunning
-    dunning: DunningSettings = DunningSettings()
-    # services
-    services: ServiceSettings = ServiceSettings()
-    # payments
-    payments: PaymentSettings = PaymentSettings()
+class SectionOf[SectionT: BaseModel]:
+    """A section of the settings document, validated when a view first reads it (and kept on that view)."""
+
+    def __init__(self, model: Callable[[], type[SectionT]]) -> None:
+        self.model = model
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, view: CompanySettingsView, owner: type | None = None) -> SectionT:
+        found = view.sections.get(self.name)
+        if found is None:
+            found = self.model().model_validate(view.document.get(self.name, {}))
+            view.sections[self.name] = found
+        return found  # type: ignore[return-value]
 
 
-def load_company_settings(store: SettingsStore) -> CompanySettings:
+def _dunning() -> type[DunningSettings]:
+    from balcao.services.dunning_settings import DunningSettings
+
+    return DunningSettings
+
+
+def _invoices() -> type[InvoiceSettings]:
+    from balcao.services.invoice_settings import InvoiceSettings
+
+    return InvoiceSettings
+
+
+def _payments() -> type[PaymentSettings]:
+    from balcao.services.payment_settings import PaymentSettings
+
+    return PaymentSettings
+
+
+def _services() -> type[ServiceSettings]:
+    from balcao.services.service_settings import ServiceSettings
+
+    return ServiceSettings
+
+
+class CompanySettingsView:
+    """The stored settings document as a request reads it: the same sections as ``CompanySettings``, each validated
+    (with its defaults) when first read. The document was validated whole when it was saved."""
+
+    brand = SectionOf(lambda: BrandSettings)
+    locale = SectionOf(lambda: LocaleSettings)
+    contact = SectionOf(lambda: ContactSettings)
+    rate_limits = SectionOf(lambda: RateLimitSettings)
+    identity = SectionOf(lambda: IdentitySettings)
+    retention = SectionOf(lambda: RetentionSettings)
+    tickets = SectionOf(lambda: TicketSettings)
+    invoices = SectionOf(_invoices)
+    dunning = SectionOf(_dunning)
+    services = SectionOf(_services)
+    payments = SectionOf(_payments)
+
+    def __init__(self, document: Mapping[str, Any]) -> None:
+        self.document = document
+        self.sections: dict[str, BaseModel] = {}
+
+
+def load_company_settings(store: SettingsStore) -> CompanySettingsView:
     document, _ = store.load()
-    return CompanySettings.model_validate(document)
+    return CompanySettingsView(document)
 
 
 def deep_merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
@@ -225,16 +273,3 @@ def deep_merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, A
         else:
             merged[key] = value
     return merged
-
-
-def update_company_settings(store: SettingsStore, patch: Mapping[str, Any]) -> CompanySettings:
-    """Apply a partial document; 422 with the offending fields, 409 when a concurrent save won."""
-    document, version = store.load()
-    current = CompanySettings.model_validate(document).model_dump(mode="json")
-    candidate = deep_merge(current, patch)
-    try:
-        validated = CompanySettings.model_validate(candidate)
-    except ValidationError as error:
-        raise InvalidInputError(problems_from_validation(list(error.errors()))) from None  # type: ignore[arg-type]
-    store.save(validated.model_dump(mode="json"), version)
-    return validated

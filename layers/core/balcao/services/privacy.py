@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from balcao.domain.events import DomainEvent, new_event
-from balcao.services.company_settings import CompanySettings
+from balcao.services.company_settings import CompanySettingsView
 from balcao.services.ports import Clock
 
 EXPORT_LINK_HOURS = 6
@@ -102,7 +102,7 @@ class Privacy:
             done += 1
         return {"exported": done}
 
-    def remove_unconfirmed_signups(self, settings: CompanySettings, logins: LoginRemover) -> dict[str, int]:
+    def remove_unconfirmed_signups(self, settings: CompanySettingsView, logins: LoginRemover) -> dict[str, int]:
         cutoff = self.clock.now() - timedelta(days=settings.identity.unconfirmed_signup_days)
         removed = 0
         for user_id in self.store.unconfirmed_before(cutoff, UNCONFIRMED_QUEUE_LIMIT):
@@ -111,7 +111,7 @@ class Privacy:
             removed += 1
         return {"removed": removed}
 
-    def apply_retention(self, settings: CompanySettings) -> dict[str, int]:
+    def apply_retention(self, settings: CompanySettingsView) -> dict[str, int]:
         now = self.clock.now()
         emails = self.store.purge_logs("email", now - timedelta(days=settings.retention.email_log_days))
         audit = self.store.purge_logs("audit", now - timedelta(days=settings.retention.audit_log_days))
