@@ -28,7 +28,7 @@ from balcao.adapters.dynamodb.models import (
 )
 from balcao.adapters.payments import sandbox
 from balcao.runtime.invoices_composition import invoices
-from devstack import template
+from devstack import hooks, template
 from devstack.gateway import LambdaContext
 from support.billing import given_issued_invoice, ledger_sum
 from support.identity import given_account, given_session
@@ -49,9 +49,9 @@ class Delivery:
 class Containers:
     """Up to four instances of the webhooks function (a Powertools resolver serves one request at a time)."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self) -> None:
         self.modules = [template.load_function_module("webhooks", instance) for instance in range(CONTAINERS)]
-        _metrics_take_turns(monkeypatch)
+        hooks.install_metrics_take_turns()  # the containers share this interpreter's Powertools metrics store
         self.free = list(range(CONTAINERS))
         self.lock = threading.Lock()
 
@@ -63,23 +63,6 @@ class Containers:
         finally:
             with self.lock:
                 self.free.append(instance)
-
-
-def _metrics_take_turns(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Powertools keeps one metrics store per interpreter, shared by every ``Metrics()``. The simulated containers
-    share this interpreter (real ones never meet), so their metric writes and flushes take turns: otherwise one
-    container's flush empties the store under another's."""
-    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
-
-    turn = threading.RLock()
-    for name in ("add_metric", "add_dimension", "add_metadata", "flush_metrics"):
-        original = getattr(AmazonCloudWatchEMFProvider, name)
-
-        def in_turn(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
-            with turn:
-                return _original(*args, **kwargs)
-
-        monkeypatch.setattr(AmazonCloudWatchEMFProvider, name, in_turn)
 
 
 def mp_payment(ref: str, account_id: str, invoice_id: str, amount: int) -> None:
@@ -140,7 +123,7 @@ def bad_copy(delivery: dict[str, Any], way: int) -> dict[str, Any]:
     return copy
 
 
-def test_a_storm_of_1000_deliveries_settles_100_invoices_exactly_once(aws, ddb_calls, monkeypatch):
+def test_a_storm_of_1000_deliveries_settles_100_invoices_exactly_once(aws, ddb_calls):
     # Given 100 issued invoices over 10 accounts
     sandbox.forget_all()
     rng = random.Random(20261122)
@@ -202,7 +185,7 @@ def test_a_storm_of_1000_deliveries_settles_100_invoices_exactly_once(aws, ddb_c
     rng.shuffle(deliveries)
     assert len(deliveries) == 1000
 
-    containers = Containers(monkeypatch)
+    containers = Containers()
 
     def deliver(delivery: Delivery) -> tuple[Delivery, int, list[str]]:
         with ddb_calls() as calls:
@@ -260,13 +243,13 @@ def test_a_storm_of_1000_deliveries_settles_100_invoices_exactly_once(aws, ddb_c
     assert list(PaymentFlagItem.by_gsi3.query(keys.QUEUE_PAYMENT_FLAGS)) == []
 
 
-def test_card_and_pix_for_the_same_invoice_at_once_pay_it_once_and_the_other_is_flagged_credit(aws, monkeypatch):
+def test_card_and_pix_for_the_same_invoice_at_once_pay_it_once_and_the_other_is_flagged_credit(aws):
     # Given ten invoices, each about to receive a card payment and a PIX payment at the same moment
     sandbox.forget_all()
     owner = given_session("race-owner", "race@example.com")
     account = given_account(owner.user_id, email=owner.email)
     invoices().set_auto_apply(account, False)  # the credit of earlier rounds must not pay the next invoice
-    containers = Containers(monkeypatch)
+    containers = Containers()
     for round_ in range(10):
         invoice = given_issued_invoice(account, 4990)
         card = stripe_webhook(

@@ -22,6 +22,10 @@
    calls moto's server application directly, with the environ its HTTP server would build, instead of crossing a
    loopback socket and a thread per connection. The request and the answer are the same bytes; clients in other
    processes (tests, the bench, a developer's AWS CLI) still use the HTTP server.
+9. Powertools' metrics take turns: Powertools keeps one metrics store per interpreter, shared by every
+   ``Metrics()``. The stack's containers share this interpreter (real ones never meet), so their metric writes and
+   flushes take turns: otherwise one container's flush empties the store between another's check and its
+   serialisation, and that handler fails with "Must contain at least one metric".
 """
 
 from __future__ import annotations
@@ -431,6 +435,24 @@ class _InProcessTransport:
         environ["CONTENT_LENGTH"] = str(len(body))
         environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = preserved
         return environ
+
+
+def install_metrics_take_turns() -> None:
+    """Powertools' metric writes and flushes one at a time in this interpreter (see 9. above)."""
+    if "metrics_take_turns" in _installed:
+        return
+    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+
+    turn = threading.RLock()
+    for name in ("add_metric", "add_dimension", "add_metadata", "flush_metrics"):
+        original = getattr(AmazonCloudWatchEMFProvider, name)
+
+        def in_turn(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with turn:
+                return _original(*args, **kwargs)
+
+        setattr(AmazonCloudWatchEMFProvider, name, in_turn)
+    _installed.add("metrics_take_turns")
 
 
 def installed() -> frozenset[str]:

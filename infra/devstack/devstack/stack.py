@@ -138,6 +138,7 @@ class DevStack:
         hooks.install_clock_waits(self.clock.now)
         hooks.install_no_retry_sleep()
         hooks.install_write_wakeups(pumps.wake_for)
+        hooks.install_metrics_take_turns()
         install_clock(self.clock)
 
     def _start_pumps(self) -> None:
