@@ -203,9 +203,7 @@ def start_moto() -> tuple[Any, dict[str, str], Any]:
         json={"stepfunctions": {"execute_state_machine": False}, "lambda": {"use_docker": False}},
         timeout=10,
     ).raise_for_status()
-    hooks.install_fast_transactions()  # the devstack's hooks: the functions' first calls meet the same moto
-    hooks.install_fast_queries()
-    hooks.install_moto_lookups_once()
+    hooks.install_fast_moto()  # the devstack's hooks: the functions' first calls meet the same moto
     hooks.install_in_process_transport(server._server.app, endpoint)  # the seed here; the children use HTTP
     created = resources.create_all()
     environment = {**created.environment(), "PAYMENTS_MODE": "local", "SECURE_COOKIES": "false"}

@@ -72,10 +72,8 @@ def moto_world() -> Iterator[Any]:
         definition = template.functions().get(name)
         return template.handler_of(definition) if definition else None
 
-    hooks.install_fast_transactions()
-    hooks.install_fast_queries()
+    hooks.install_fast_moto()
     hooks.install_no_retry_sleep()
-    hooks.install_moto_lookups_once()
     with mock_aws(config=MOTO_CONFIG):
         created = resources.create_all()
         os.environ.update(created.environment())

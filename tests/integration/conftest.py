@@ -28,8 +28,7 @@ def _moto_hooks() -> None:
         definition = template.functions().get(name)
         return template.handler_of(definition) if definition else None
 
-    hooks.install_fast_transactions()
-    hooks.install_fast_queries()
+    hooks.install_fast_moto()
     hooks.install_no_retry_sleep()
     hooks.install_clock_waits(lambda: app_clock().now())
     hooks.install_lambda_dispatch(handler_for, LambdaContext)

@@ -133,8 +133,18 @@ def install_no_retry_sleep() -> None:
     _installed.add("no_retry_sleep")
 
 
+def install_fast_moto() -> None:
+    """What every moto of the project runs with (the devstack, the integration tests, the bench): linearizable fast
+    transactions (4.), queries that read their partition (6.) and per-request lookups done once (7.)."""
+    install_fast_transactions()
+    install_fast_queries()
+    install_moto_lookups_once()
+
+
 def install_fast_transactions() -> None:
     """O(touched items), linearizable DynamoDB transactions in moto (dev and tests only)."""
+    if "fast_transactions" in _installed:
+        return
     from moto.dynamodb.comparisons import get_filter_expression
     from moto.dynamodb.exceptions import (
         MultipleTransactionsException,

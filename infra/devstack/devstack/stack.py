@@ -122,7 +122,6 @@ class DevStack:
         os.environ["MOTO_PORT"] = str(moto_port)
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Balcao")
-        hooks.install_moto_lookups_once()
         hooks.install_in_process_transport(self._moto._server.app, endpoint)
         requests.post(
             f"{endpoint}/moto-api/config",
@@ -133,8 +132,7 @@ class DevStack:
     def _install_hooks(self) -> None:
         from balcao.adapters.clock import install_clock
 
-        hooks.install_fast_transactions()
-        hooks.install_fast_queries()
+        hooks.install_fast_moto()
         hooks.install_clock_waits(self.clock.now)
         hooks.install_no_retry_sleep()
         hooks.install_write_wakeups(pumps.wake_for)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import boto3
@@ -39,6 +41,7 @@ def test_installed():
         "fast_transactions",
         "write_wakeups",
         "fast_queries",
+        "moto_lookups_once",
     }
 
 
@@ -263,32 +266,39 @@ def unwoken_pumps_sleep_a_minute(monkeypatch):
     monkeypatch.setattr(pumps, "IDLE_WAKE_SECONDS", 60.0)
 
 
-def test_a_message_sent_to_a_queue_wakes_its_idle_pump(aws, unwoken_pumps_sleep_a_minute):
-    # Given the notifications queue's pump, idle
-    delivered = Delivered()
-    pump = pumps.QueuePump(
+def notifications_pump(aws, delivered: Delivered) -> pumps.QueuePump:
+    return pumps.QueuePump(
         aws.attribute("NotificationsQueue", "Arn"), aws.ref("NotificationsQueue"), "Notifications", delivered, 10, True
     )
+
+
+@contextmanager
+def running_idle(pump: pumps.Pump) -> Iterator[pumps.Pump]:
+    """The pump started and idle (it polled and found nothing); stopped afterwards."""
     pump.start()
     try:
         idle(pump)
-        # When a message is sent to its queue
-        boto3.client("sqs").send_message(QueueUrl=aws.ref("NotificationsQueue"), MessageBody='{"hello": "pump"}')
-        # Then the pump delivers it at once, not a minute later
-        assert delivered.arrived.wait(5)
-        assert [r["body"] for r in delivered.events[0]["Records"]] == ['{"hello": "pump"}']
+        yield pump
     finally:
         pump.stop()
         pump.join(5)
 
 
+def test_a_message_sent_to_a_queue_wakes_its_idle_pump(aws, unwoken_pumps_sleep_a_minute):
+    # Given the notifications queue's pump, idle
+    delivered = Delivered()
+    with running_idle(notifications_pump(aws, delivered)):
+        # When a message is sent to its queue
+        boto3.client("sqs").send_message(QueueUrl=aws.ref("NotificationsQueue"), MessageBody='{"hello": "pump"}')
+        # Then the pump delivers it at once, not a minute later
+        assert delivered.arrived.wait(5)
+        assert [r["body"] for r in delivered.events[0]["Records"]] == ['{"hello": "pump"}']
+
+
 def test_a_write_to_the_table_wakes_its_idle_stream_pump(aws, unwoken_pumps_sleep_a_minute):
     # Given a pump on the table's stream that has read everything there is, idle
     delivered = Delivered()
-    pump = pumps.StreamPump(aws.attribute("BalcaoTable", "StreamArn"), "Outbox", delivered, 100, [], True)
-    pump.start()
-    try:
-        idle(pump)
+    with running_idle(pumps.StreamPump(aws.attribute("BalcaoTable", "StreamArn"), "Outbox", delivered, 100, [], True)):
         delivered.arrived.clear()
         delivered.events.clear()
         # When an item is written
@@ -298,20 +308,12 @@ def test_a_write_to_the_table_wakes_its_idle_stream_pump(aws, unwoken_pumps_slee
         # Then the pump hands its stream record over at once
         assert delivered.arrived.wait(5)
         assert delivered.events[-1]["Records"][-1]["dynamodb"]["Keys"] == {"pk": {"S": "WAKE"}, "sk": {"S": "UP"}}
-    finally:
-        pump.stop()
-        pump.join(5)
 
 
 def test_settle_returns_at_once_on_idle_pumps_and_waits_for_what_was_just_written(aws, unwoken_pumps_sleep_a_minute):
     # Given an idle pump that only a write wakes
     delivered = Delivered()
-    pump = pumps.QueuePump(
-        aws.attribute("NotificationsQueue", "Arn"), aws.ref("NotificationsQueue"), "Notifications", delivered, 10, True
-    )
-    pump.start()
-    try:
-        idle(pump)
+    with running_idle(notifications_pump(aws, delivered)) as pump:
         # When the stack settles with nothing to do, Then it returns at once (no pump is made to poll)
         started, polls = time.monotonic(), pump.empty_polls
         pumps.settle([pump], timeout_seconds=5)
@@ -320,9 +322,6 @@ def test_settle_returns_at_once_on_idle_pumps_and_waits_for_what_was_just_writte
         boto3.client("sqs").send_message(QueueUrl=aws.ref("NotificationsQueue"), MessageBody='{"settle": "me"}')
         pumps.settle([pump], timeout_seconds=5)
         assert [r["body"] for e in delivered.events for r in e["Records"]] == ['{"settle": "me"}']
-    finally:
-        pump.stop()
-        pump.join(5)
 
 
 def _put(table: str, pk: str, sk: str, **extra: str) -> None:
@@ -398,7 +397,6 @@ def test_in_process_transport_answers_from_motos_server_application_without_a_so
 
     # Given moto's server application, and an endpoint where nothing listens
     endpoint = f"http://127.0.0.1:{free_port()}"
-    hooks.install_moto_lookups_once()
     hooks.install_in_process_transport(DomainDispatcherApplication(create_backend_app), endpoint)
     session = boto3.session.Session(region_name="eu-west-1")
     dynamodb, s3 = session.client("dynamodb", endpoint_url=endpoint), session.client("s3", endpoint_url=endpoint)
@@ -419,7 +417,7 @@ def test_in_process_transport_answers_from_motos_server_application_without_a_so
         assert got["Body"].read() == b"%PDF" and got["Metadata"] == {"file_name": "x"}
         with pytest.raises(dynamodb.exceptions.ResourceNotFoundException):
             dynamodb.get_item(TableName="no-such-table", Key={"pk": {"S": "a"}})
-        assert "in_process_transport" in hooks.installed() and "moto_lookups_once" in hooks.installed()
+        assert "in_process_transport" in hooks.installed()
     finally:
         dynamodb.delete_table(TableName="transport-guard")
         s3.delete_object(Bucket="transport-guard", Key="anexos/relatório final.pdf")
